@@ -123,9 +123,7 @@ def build(session: nox.Session) -> None:
     dist = pathlib.Path(session.create_tmp()) / "dist"
     shutil.rmtree(dist, ignore_errors=True)
     for member in _members():
-        session.run(
-            "uv", "build", "--quiet", "--out-dir", str(dist), str(member), external=True
-        )
+        session.run("uv", "build", "--quiet", "--out-dir", str(dist), str(member), external=True)
     wheels = sorted(dist.glob("*.whl"))
     sdists = sorted(dist.glob("*.tar.gz"))
     if len(wheels) != len(_members()) or len(sdists) != len(_members()):
@@ -137,18 +135,36 @@ def build(session: nox.Session) -> None:
         # Third-party dependencies come from the lock; the animus-* ones only from dist/.
         reqs = pathlib.Path(tmp) / "third-party.txt"
         session.run(
-            "uv", "export", "--frozen", "--package", "animus-cli", "--no-dev",
-            "--no-hashes", "--no-emit-workspace", "--quiet", "-o", str(reqs),
+            "uv",
+            "export",
+            "--frozen",
+            "--package",
+            "animus-cli",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-workspace",
+            "--quiet",
+            "-o",
+            str(reqs),
             external=True,
         )
-        session.run("uv", "pip", "install", "--quiet", "--python", py, "-r", str(reqs),
-                    external=True)
         session.run(
-            "uv", "pip", "install", "--quiet", "--python", py, "--no-index",
-            "--find-links", str(dist), "animus-cli", external=True,
+            "uv", "pip", "install", "--quiet", "--python", py, "-r", str(reqs), external=True
         )
-        out = session.run(str(venv / "bin" / "animus"), "--version", silent=True,
-                          external=True)
+        session.run(
+            "uv",
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            py,
+            "--no-index",
+            "--find-links",
+            str(dist),
+            "animus-cli",
+            external=True,
+        )
+        out = session.run(str(venv / "bin" / "animus"), "--version", silent=True, external=True)
         session.log(f"installed from wheels: {str(out).strip()}")
         if not str(out).strip().startswith("animus"):
             session.error(f"unexpected version output: {out!r}")

@@ -33,7 +33,9 @@ def build_config(root: pathlib.Path) -> str:
     plugins = plugin_modules(root)
     lines = ["[tool.importlinter]"]
     lines.append(f"root_packages = {json.dumps(kernel + plugins)}")
-    lines.append(f"include_external_packages = {str(conf.get('include_external_packages', False)).lower()}")
+    lines.append(
+        f"include_external_packages = {str(conf.get('include_external_packages', False)).lower()}"
+    )
     contracts = list(conf["contracts"])
     if plugins:
         contracts.append(

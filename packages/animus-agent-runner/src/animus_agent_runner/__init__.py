@@ -1,4 +1,6 @@
-"""Runs one Animus agent phase: runtime contract, prompt rendering, session, run event log, decision extraction."""
+"""Runs one Animus agent phase: runtime contract, prompt rendering, session, run event log,
+decision extraction.
+"""
 
 from importlib.metadata import version as _version
 

@@ -8,7 +8,9 @@ from animus_cli import __version__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", "-V", prog_name="animus", message="%(prog)s %(version)s")
+@click.version_option(
+    __version__, "--version", "-V", prog_name="animus", message="%(prog)s %(version)s"
+)
 def cli() -> None:
     """Animus: run a team of autonomous coding agents on a git repository."""
 

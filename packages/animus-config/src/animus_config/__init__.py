@@ -1,4 +1,6 @@
-"""Animus project configuration: .animus/ bootstrap, workflow YAML schema, merge, interpolation, validation with file:line errors, compile."""
+"""Animus project configuration: .animus/ bootstrap, workflow YAML schema, merge, interpolation,
+validation with file:line errors, compile.
+"""
 
 from importlib.metadata import version as _version
 

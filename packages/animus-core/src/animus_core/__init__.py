@@ -1,4 +1,6 @@
-"""The Animus service hub: subjects, queue, workflow-run repository, history, errors, state machines, projectors, status."""
+"""The Animus service hub: subjects, queue, workflow-run repository, history, errors, state
+machines, projectors, status.
+"""
 
 from importlib.metadata import version as _version
 

@@ -1,4 +1,6 @@
-"""The Animus daemon: scheduler, capacity, process manager, recovery, control socket, schedules, triggers, notifications, metrics."""
+"""The Animus daemon: scheduler, capacity, process manager, recovery, control socket, schedules,
+triggers, notifications, metrics.
+"""
 
 from importlib.metadata import version as _version
 

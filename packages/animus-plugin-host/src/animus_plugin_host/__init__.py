@@ -1,4 +1,6 @@
-"""Hosts Animus plugins: discovery, manifest probe, install and lockfile, stdio process hosting, supervision, subject routing, preflight."""
+"""Hosts Animus plugins: discovery, manifest probe, install and lockfile, stdio process hosting,
+supervision, subject routing, preflight.
+"""
 
 from importlib.metadata import version as _version
 

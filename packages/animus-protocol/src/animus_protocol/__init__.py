@@ -1,4 +1,6 @@
-"""Animus domain models, status enums and transitions, the CLI envelope and exit codes, control-socket models, repo scope and well-known paths."""
+"""Animus domain models, status enums and transitions, the CLI envelope and exit codes, control-
+socket models, repo scope and well-known paths.
+"""
 
 from importlib.metadata import version as _version
 

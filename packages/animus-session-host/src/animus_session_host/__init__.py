@@ -1,4 +1,6 @@
-"""Agent sessions for Animus: tool to provider resolution, long-lived provider processes, cancel, resume, failure classification."""
+"""Agent sessions for Animus: tool to provider resolution, long-lived provider processes, cancel,
+resume, failure classification.
+"""
 
 from importlib.metadata import version as _version
 

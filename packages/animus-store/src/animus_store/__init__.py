@@ -1,4 +1,6 @@
-"""Durable state for Animus: atomic JSON files, file locks, the scoped runtime root, SQLite workflow.db, JSONL event logs and the step journal."""
+"""Durable state for Animus: atomic JSON files, file locks, the scoped runtime root, SQLite
+workflow.db, JSONL event logs and the step journal.
+"""
 
 from importlib.metadata import version as _version
 

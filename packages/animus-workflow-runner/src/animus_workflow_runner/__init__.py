@@ -1,4 +1,6 @@
-"""The Animus workflow runner: phase loop, verdict routing, rework, worktrees and git, merge/PR, checkpoints, budgets, durable steps."""
+"""The Animus workflow runner: phase loop, verdict routing, rework, worktrees and git, merge/PR,
+checkpoints, budgets, durable steps.
+"""
 
 from importlib.metadata import version as _version
 
