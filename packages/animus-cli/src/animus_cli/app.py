@@ -1,23 +1,79 @@
-"""The root ``animus`` click group."""
+"""The root ``animus`` command: global options, lazy subcommands, typed error handling.
+
+Subcommand modules are imported only when their command runs (``LazyGroup``), so
+``animus --version`` and ``animus --help`` pay for click alone. Every failure becomes an
+``AnimusError`` with a typed exit code; under ``--json`` it is printed as an
+``animus.cli.v1`` error envelope on stderr, otherwise as plain text with a hint.
+"""
 
 from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
 
 import click
 
 from animus_cli import __version__
+from animus_cli.context import CliContext
+from animus_cli.lazy import LazyGroup
+
+__all__ = ["COMMANDS", "cli", "run"]
+
+# name -> "module:attribute"; each module is imported on first use only.
+COMMANDS: dict[str, str] = {}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(
     __version__, "--version", "-V", prog_name="animus", message="%(prog)s %(version)s"
 )
-def cli() -> None:
+@click.option("--json", "json_output", is_flag=True, help="Print animus.cli.v1 JSON envelopes.")
+@click.option(
+    "--project-root",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    help="Project to act on (default: git common root of the cwd, else the cwd).",
+)
+@click.pass_context
+def cli(ctx: click.Context, json_output: bool, project_root: str | None) -> None:
     """Animus: run a team of autonomous coding agents on a git repository."""
+    ctx.obj = CliContext(json_output=json_output, project_root_option=project_root)
 
 
-def run(argv: list[str]) -> int:
+def _wants_json(argv: Sequence[str]) -> bool:
+    """``--json`` anywhere before ``--``: known even when parsing fails."""
+    for arg in argv:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the CLI and return the process exit code (never raises)."""
+    from animus_cli.errors import handle_exception
+
+    args = list(argv)
     try:
-        cli.main(args=argv, prog_name="animus", standalone_mode=True)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+        result = cli.main(args=args, prog_name="animus", standalone_mode=False)
+    except BaseException as exc:
+        return handle_exception(exc, json_output=_wants_json(args), argv=args)
+    finally:
+        _flush_quietly()
+    return result if isinstance(result, int) else 0
+
+
+def _flush_quietly() -> None:
+    # A closed pipe (``animus ... | head``) must not turn into a traceback at exit.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
