@@ -23,10 +23,16 @@ PYTHON = "3.11"
 
 
 def _members() -> list[pathlib.Path]:
+    """Published distributions: the kernel packages and the plugins."""
     dirs = sorted(ROOT.glob("packages/*/pyproject.toml")) + sorted(
         ROOT.glob("plugins/*/pyproject.toml")
     )
     return [p.parent for p in dirs]
+
+
+def _test_support() -> list[pathlib.Path]:
+    """Unpublished workspace members that exist for tests (scripted model server, ...)."""
+    return [p.parent for p in sorted(ROOT.glob("testing/*/pyproject.toml"))]
 
 
 def _sync(session: nox.Session, *args: str) -> None:
@@ -83,7 +89,7 @@ def _make_member_session(member: pathlib.Path) -> None:
     _tests.__doc__ = f"Run {name}'s own tests with only its declared dependencies."
 
 
-for _member in _members():
+for _member in [*_members(), *_test_support()]:
     _make_member_session(_member)
 
 
@@ -99,7 +105,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over every member's source."""
     _sync(session, "--all-packages", "--group", "dev")
-    sources = [str(m / "src") for m in _members()]
+    sources = [str(m / "src") for m in [*_members(), *_test_support()]]
     session.run("mypy", *sources)
 
 
