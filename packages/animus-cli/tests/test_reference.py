@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from animus_cli.reference import render_reference
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "cli.md"
+
+
+def test_reference_mentions_every_top_level_command() -> None:
+    from animus_cli.app import COMMANDS
+
+    text = render_reference()
+    assert "## `animus`\n" in text
+    for name in COMMANDS:
+        assert f"`animus {name}`" in text
+
+
+def test_docs_cli_md_is_current() -> None:
+    # Only meaningful in the repository checkout (the wheel does not ship docs/).
+    if not DOC.parent.is_dir():
+        return
+    assert DOC.exists(), "docs/cli.md is missing: python -m animus_cli.reference > docs/cli.md"
+    assert DOC.read_text() == render_reference(), (
+        "docs/cli.md is stale: run `uv run python -m animus_cli.reference > docs/cli.md`"
+    )
