@@ -1,0 +1,3 @@
+"""Request, response and notification models, one module per plugin kind."""
+
+from __future__ import annotations
