@@ -22,7 +22,8 @@ __all__ = ["InterpolationResult", "PositionMap", "interpolate_text"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SENSITIVE = re.compile(r"TOKEN|KEY|SECRET|PASSWORD", re.IGNORECASE)
-_KEY_ON_LINE = re.compile(r"^\s*(?:-\s+)?([A-Za-z0-9_.-]+)\s*:")
+# The key whose value the expression sits in, on the same line (block or flow style).
+_KEY_BEFORE = re.compile(r"([A-Za-z0-9_.-]+)\s*:\s+[\"']?[^,{}\[\]:]*$")
 _TOP_LEVEL_KEY = re.compile(r"^([A-Za-z0-9_.-]+)\s*:")
 
 
@@ -70,7 +71,7 @@ def _context_allows_secret(original: str, offset: int) -> bool:
     """True when the expression sits in a ``*_env`` field or inside the ``secrets:`` block."""
     line_start = original.rfind("\n", 0, offset) + 1
     line = original[line_start:offset]
-    key = _KEY_ON_LINE.match(line)
+    key = _KEY_BEFORE.search(line)
     if key and key.group(1).endswith("_env"):
         return True
     # Nearest preceding top-level key (column 0) decides the section.
