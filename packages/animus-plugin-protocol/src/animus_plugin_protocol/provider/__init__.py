@@ -1,0 +1,42 @@
+"""Helpers for provider plugins that drive a coding-agent CLI.
+
+A provider author supplies two functions: ``build_command(request, resume) -> (argv, env)``
+and ``parse_line(line) -> [events]``. `ProviderPlugin` wires ``agent/run``, ``agent/resume``
+and ``agent/cancel`` around them; `CliSession` / `run_cli_session` are the building blocks
+for plugins that need more control.
+"""
+
+from __future__ import annotations
+
+from ._events import (
+    CliEvent,
+    ErrorEvent,
+    FinalText,
+    Metadata,
+    TextDelta,
+    Thinking,
+    ToolCall,
+    ToolResult,
+    tokens_from_metadata,
+)
+from ._plugin import BuildCommand, ParseLine, ProviderPlugin
+from ._session import DEFAULT_MAX_LINE_BYTES, CliSession, SessionRegistry, run_cli_session
+
+__all__ = [
+    "DEFAULT_MAX_LINE_BYTES",
+    "BuildCommand",
+    "CliEvent",
+    "CliSession",
+    "ErrorEvent",
+    "FinalText",
+    "Metadata",
+    "ParseLine",
+    "ProviderPlugin",
+    "SessionRegistry",
+    "TextDelta",
+    "Thinking",
+    "ToolCall",
+    "ToolResult",
+    "run_cli_session",
+    "tokens_from_metadata",
+]
