@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from importlib.metadata import version as _version
 
+from animus_protocol._aliased_enum import AliasedEnum, fold_key
 from animus_protocol.envelope import (
     CLI_SCHEMA,
     AnimusError,
@@ -121,11 +122,13 @@ from animus_protocol.task import (
 )
 from animus_protocol.timeutil import (
     Timestamp,
+    TimestampStr,
     format_rfc3339,
     parse_duration,
     parse_rfc3339,
     to_utc,
     utc_now,
+    utc_now_str,
 )
 from animus_protocol.transitions import (
     DEFAULT_REWORK_BUDGET,
@@ -178,6 +181,7 @@ __all__ = [
     "AgentRunThinking",
     "AgentRunToolCall",
     "AgentRunToolResult",
+    "AliasedEnum",
     "AnimusError",
     "Assignee",
     "ChecklistItem",
@@ -236,6 +240,7 @@ __all__ = [
     "TaskStatus",
     "TaskType",
     "Timestamp",
+    "TimestampStr",
     "Unassigned",
     "UnavailableError",
     "Verdict",
@@ -261,6 +266,7 @@ __all__ = [
     "error_envelope",
     "error_from_envelope",
     "error_from_payload",
+    "fold_key",
     "format_id",
     "format_rfc3339",
     "is_task_transition_allowed",
@@ -282,6 +288,7 @@ __all__ = [
     "to_jsonable",
     "to_utc",
     "utc_now",
+    "utc_now_str",
     "validate_requirement_transition",
     "validate_task_transition",
 ]

@@ -2,7 +2,8 @@
 
 The runner's ``PhaseEvent`` union (``started | decision | completed``) is the
 ``animus-plugin-protocol`` model re-exported; ``DaemonEventRecord`` refines the notifier's
-wire model with a fixed schema id and an aware timestamp and stays an instance of it.
+wire model with a fixed schema id and a normalised timestamp and stays an instance of it
+(so the timestamp stays a string: the canonical RFC 3339 form, ``timestamp_dt`` parses it).
 
 Tagged unions (``PhaseEvent`` by ``kind``, ``AgentRunEvent`` by ``type``) come with a
 ``TypeAdapter`` so callers can validate one JSON line without knowing its variant:
@@ -11,6 +12,7 @@ Tagged unions (``PhaseEvent`` by ``kind``, ``AgentRunEvent`` by ``type``) come w
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -25,7 +27,13 @@ from animus_plugin_protocol import (
 )
 from animus_protocol._wire import WireModel
 from animus_protocol.statuses import WorkflowStatus
-from animus_protocol.timeutil import Timestamp, utc_now
+from animus_protocol.timeutil import (
+    Timestamp,
+    TimestampStr,
+    parse_rfc3339,
+    utc_now,
+    utc_now_str,
+)
 
 __all__ = [
     "AGENT_RUN_EVENT_ADAPTER",
@@ -100,7 +108,7 @@ class WorkflowEvent(WireModel):
     """A run-level event as streamed by ``workflow/events``; unknown kinds are kept."""
 
     workflow_id: str
-    kind: WorkflowEventKind | str
+    kind: WorkflowEventKind | str = Field(union_mode="left_to_right")
     payload: Any = Field(default_factory=dict)
     occurred_at: Timestamp = Field(default_factory=utc_now)
 
@@ -111,8 +119,12 @@ class DaemonEventRecord(_WireDaemonEventRecord):
     model_config = ConfigDict(validate_assignment=True)
 
     schema_: Literal["animus.daemon-event.v1"] = Field(default=DAEMON_EVENT_SCHEMA, alias="schema")
-    timestamp: Timestamp = Field(default_factory=utc_now)  # type: ignore[assignment]
+    timestamp: TimestampStr = Field(default_factory=utc_now_str)
     data: Any = Field(default_factory=dict)
+
+    @property
+    def timestamp_dt(self) -> datetime:
+        return parse_rfc3339(self.timestamp)
 
 
 class StreamType(StrEnum):

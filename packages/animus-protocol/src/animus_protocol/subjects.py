@@ -3,12 +3,14 @@
 ``SubjectRef`` is the wire model of ``animus-plugin-protocol`` re-exported unchanged (both
 wire forms: legacy ``{"Task":{"id":...}}`` and flat ``{kind, id, ...}``), so a reference
 built here is exactly what queue and workflow-runner plugins receive. ``SubjectDispatch``
-refines the plugin model with domain types (a ``Priority`` enum, an aware ``requested_at``
-defaulting to now, ``vars`` always present) and remains an instance of it.
+refines the plugin model with domain types (a ``Priority`` enum, ``requested_at`` normalised
+to the canonical RFC 3339 string and defaulting to now, ``vars`` always present) and remains
+an instance of it, so it can be embedded in plugin requests as is.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict, Field
@@ -18,7 +20,7 @@ from animus_plugin_protocol import SubjectRef
 from animus_plugin_protocol import subject_key as _ref_key
 from animus_protocol._wire import WireModel
 from animus_protocol.statuses import Priority
-from animus_protocol.timeutil import Timestamp, utc_now
+from animus_protocol.timeutil import TimestampStr, parse_rfc3339, utc_now_str
 
 __all__ = [
     "KIND_CUSTOM",
@@ -70,11 +72,15 @@ class SubjectDispatch(_WireSubjectDispatch):
     vars: dict[str, str] = Field(default_factory=dict)
     priority: Priority | None = None
     trigger_source: str = "manual"
-    requested_at: Timestamp = Field(default_factory=utc_now)  # type: ignore[assignment]
+    requested_at: TimestampStr = Field(default_factory=utc_now_str)
 
     @property
     def subject_key(self) -> str:
         return subject_key(self.subject)
+
+    @property
+    def requested_at_dt(self) -> datetime:
+        return parse_rfc3339(self.requested_at)
 
 
 class WorkflowRunInput(WireModel):

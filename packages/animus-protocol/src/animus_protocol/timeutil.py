@@ -12,17 +12,19 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 from animus_protocol.envelope import InvalidInputError
 
 __all__ = [
     "Timestamp",
+    "TimestampStr",
     "format_rfc3339",
     "parse_duration",
     "parse_rfc3339",
     "to_utc",
     "utc_now",
+    "utc_now_str",
 ]
 
 
@@ -65,6 +67,26 @@ Timestamp = Annotated[
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 """A datetime field stored as aware UTC and written in the one RFC 3339 form."""
+
+
+def _canonical_timestamp_str(value: object) -> str:
+    if isinstance(value, datetime):
+        return format_rfc3339(value)
+    if isinstance(value, str):
+        try:
+            return format_rfc3339(parse_rfc3339(value))
+        except InvalidInputError as exc:
+            raise ValueError(exc.message) from None  # pydantic reports ValueError per field
+    raise ValueError(f"expected an RFC 3339 timestamp, got {type(value).__name__}")
+
+
+def utc_now_str() -> str:
+    """:func:`utc_now` in the canonical string form."""
+    return format_rfc3339(utc_now())
+
+
+TimestampStr = Annotated[str, BeforeValidator(_canonical_timestamp_str)]
+"""A timestamp kept as its canonical string (for fields a wire model types as ``str``)."""
 
 
 _UNIT_SECONDS: dict[str, float] = {

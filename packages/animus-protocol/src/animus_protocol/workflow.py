@@ -48,7 +48,7 @@ def _clamp_confidence(value: Any) -> float:
 class Evidence(WireModel):
     """One piece of support for a verdict; unknown kinds are kept as plain strings."""
 
-    kind: EvidenceKind | str = EvidenceKind.CUSTOM
+    kind: EvidenceKind | str = Field(default=EvidenceKind.CUSTOM, union_mode="left_to_right")
     description: str = ""
     file_path: str | None = None
     value: Any | None = None
