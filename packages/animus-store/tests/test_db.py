@@ -234,3 +234,35 @@ def test_priority_ranks() -> None:
     assert task_priority_rank("critical") < task_priority_rank("high") < task_priority_rank(None)
     assert task_priority_rank("LOW") == 3
     assert task_priority_rank("whatever") == 2
+
+
+def test_unversioned_legacy_database_is_adopted_without_losing_rows(tmp_path: Path) -> None:
+    path = tmp_path / "workflow.db"
+    raw = sqlite3.connect(path)
+    raw.executescript(
+        """
+        CREATE TABLE workflows(id TEXT PRIMARY KEY, status TEXT, task_id TEXT, phase_id TEXT,
+            failed_at TEXT, failure_reason TEXT, started_at TEXT, completed_at TEXT, json BLOB);
+        CREATE INDEX idx_workflows_status ON workflows(status);
+        CREATE TABLE tasks(id TEXT PRIMARY KEY, status TEXT, title TEXT, priority TEXT,
+            task_type TEXT, updated_at TEXT, completed_at TEXT, blocked_reason TEXT,
+            blocked_at TEXT, json BLOB);
+        INSERT INTO workflows VALUES ('wf-1', 'completed', 'TASK-002', NULL, NULL, NULL,
+            '2025-01-01T00:00:00Z', NULL, '{"id": "wf-1"}');
+        INSERT INTO workflows VALUES ('wf-2', 'failed', NULL, NULL, NULL, NULL, NULL, NULL,
+            X'28B52FFD0000');
+        INSERT INTO tasks VALUES ('TASK-002', 'ready', 'Fix it', 'high', 'bugfix', NULL, NULL,
+            NULL, NULL, '{"id": "TASK-002"}');
+        """
+    )
+    raw.commit()
+    raw.close()
+    with Database(path) as db, db.read() as conn:
+        assert [tuple(r) for r in conn.execute("SELECT id, status, json FROM workflows")] == [
+            ("wf-1", "completed", '{"id": "wf-1"}')
+        ]
+        assert conn.execute("SELECT count(*) FROM legacy_v0_workflows").fetchone()[0] == 2
+        task = conn.execute("SELECT id, number, title, priority FROM tasks").fetchone()
+        assert tuple(task) == ("TASK-002", 2, "Fix it", "high")
+    with Database(path) as db:
+        assert db.schema_version() == SCHEMA_VERSION

@@ -29,20 +29,35 @@ from animus_store.errors import (
     StepNotFoundError,
     StoreError,
 )
+from animus_store.eventlog import EventLog
 from animus_store.journal import StepJournal, StepRecord
 from animus_store.locking import state_lock, update_json
+from animus_store.migrate import (
+    MigrationReport,
+    import_legacy_workflows,
+    migrate_all,
+    migrate_repo_local_state,
+    migrate_state_machines,
+)
+from animus_store.redact import REDACTED, Redactor
 from animus_store.schema import SCHEMA_VERSION, requirement_priority_rank, task_priority_rank
+from animus_store.scope_root import ScopeRoot, ensure_scope_root, git_origin, open_scope_root
 
 __version__ = _version("animus-store")
 
 __all__ = [
+    "REDACTED",
     "SCHEMA_VERSION",
     "CorruptStateError",
     "Database",
+    "EventLog",
     "JsonLoad",
     "LockTimeoutError",
+    "MigrationReport",
     "RedactionConfigError",
+    "Redactor",
     "SchemaVersionError",
+    "ScopeRoot",
     "StaleFencingTokenError",
     "StateWriteError",
     "StepConflictError",
@@ -51,8 +66,15 @@ __all__ = [
     "StepRecord",
     "StoreError",
     "__version__",
+    "ensure_scope_root",
     "format_id",
+    "git_origin",
+    "import_legacy_workflows",
     "load_json_state",
+    "migrate_all",
+    "migrate_repo_local_state",
+    "migrate_state_machines",
+    "open_scope_root",
     "quarantine_file",
     "read_json",
     "read_json_or_default",

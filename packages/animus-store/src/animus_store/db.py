@@ -16,11 +16,13 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from animus_store._legacy_v0 import copy_stashed_rows, stash_unversioned_tables
 from animus_store.errors import SchemaVersionError, StoreError
 from animus_store.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -91,9 +93,7 @@ class Database:
         try:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise StoreError(f"database {self.path} refused WAL mode (got {mode})")
+            self._ensure_wal(conn)
             conn.execute(f"PRAGMA synchronous = {self.synchronous}")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
@@ -103,6 +103,33 @@ class Database:
             conn.close()
             raise
         return conn
+
+    def _ensure_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch to WAL (persistent, so done once per file).
+
+        The switch needs an exclusive moment, and SQLite does not run the busy handler for
+        it, so a fresh database opened by several processes at once retries here for up to
+        ``busy_timeout``.
+        """
+        if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return
+        deadline = time.monotonic() + self.busy_timeout_ms / 1000
+        while True:
+            try:
+                mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"database {self.path} stayed locked for {self.busy_timeout_ms} ms "
+                        "while switching to WAL mode; another process holds it"
+                    ) from exc
+                time.sleep(0.01)
+                continue
+            if mode != "wal":
+                raise StoreError(f"database {self.path} refused WAL mode (got {mode})")
+            return
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use)."""
@@ -201,11 +228,14 @@ class Database:
                     f"understands ({SCHEMA_VERSION}); upgrade Animus (the database is never "
                     "downgraded)"
                 )
+            stashed = stash_unversioned_tables(conn) if current == 0 else []
             for migration in MIGRATIONS:
                 if migration.version <= current:
                     continue
                 for statement in migration.statements:
                     conn.execute(statement)
+                if migration.version == 1 and stashed:
+                    copy_stashed_rows(conn, stashed)
                 conn.execute(
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
                     (migration.version, migration.name, utc_now()),
