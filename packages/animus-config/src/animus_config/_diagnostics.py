@@ -6,9 +6,11 @@ the file, line, column and field path, so an operator can jump straight to the o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from animus_protocol.envelope import InvalidInputError
 
 __all__ = [
     "ConfigDiagnostic",
@@ -142,29 +144,7 @@ class ConfigDiagnostic:
         }
 
 
-try:  # The envelope lands in animus-protocol; until then keep an API-compatible base.
-    from animus_protocol.envelope import InvalidInputError as _InvalidInputBase
-except ImportError:  # pragma: no cover - only before animus_protocol.envelope exists
-
-    class _InvalidInputBase(Exception):  # type: ignore[no-redef]
-        default_code = "invalid_input"
-
-        def __init__(
-            self,
-            message: str,
-            *,
-            details: Mapping[str, Any] | None = None,
-            hint: str | None = None,
-            code: str | None = None,
-        ) -> None:
-            super().__init__(message)
-            self.message = message
-            self.details = dict(details or {})
-            self.hint = hint
-            self.code = code or self.default_code
-
-
-class ConfigError(_InvalidInputBase):
+class ConfigError(InvalidInputError):
     """Configuration failed to load; ``diagnostics`` lists every error (code ``invalid_input``)."""
 
     diagnostics: list[ConfigDiagnostic]
