@@ -78,19 +78,19 @@ def test_arbitrary_splits_give_the_same_frames(batch: list[dict[str, Any]], data
     assert decode_in_pieces(stream, cuts) == batch
 
 
-garbage_lines = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n"),
-    min_size=1,
-    max_size=30,
-).filter(lambda s: _not_json(s))
-
-
 def _not_json(text: str) -> bool:
     try:
         json.loads(text)
     except ValueError:
         return True
     return False
+
+
+garbage_lines = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n"),
+    min_size=1,
+    max_size=30,
+).filter(_not_json)
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])

@@ -62,6 +62,7 @@ plugin = ProviderPlugin(
     build_command=build_command,
     parse_line=parse_line,
     backend="fake:cli",
+    kill_grace_secs=0.25,
     max_line_bytes=int(os.environ.get("FAKE_MAX_LINE", "65536")),
 )
 
