@@ -21,6 +21,7 @@ from animus_config._diagnostics import ConfigDiagnostic, SourceLocation
 __all__ = ["InterpolationResult", "PositionMap", "interpolate_text"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SECRET_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _SENSITIVE = re.compile(r"TOKEN|KEY|SECRET|PASSWORD", re.IGNORECASE)
 # The key whose value the expression sits in, on the same line (block or flow style).
 _KEY_BEFORE = re.compile(r"([A-Za-z0-9_.-]+)\s*:\s+[\"']?[^,{}\[\]:]*$")
@@ -65,6 +66,8 @@ class InterpolationResult:
     positions: PositionMap
     errors: list[ConfigDiagnostic]
     warnings: list[ConfigDiagnostic]
+    # ``${secret.<name>}`` references, checked against ``secrets:`` once files are merged.
+    secret_refs: list[tuple[str, SourceLocation]] = field(default_factory=list)
 
 
 def _context_allows_secret(original: str, offset: int) -> bool:
@@ -90,6 +93,7 @@ def interpolate_text(text: str, file: str, env: Mapping[str, str]) -> Interpolat
     out_len = 0
     errors: list[ConfigDiagnostic] = []
     warnings: list[ConfigDiagnostic] = []
+    secret_refs: list[tuple[str, SourceLocation]] = []
     i = 0
     n = len(text)
     chunk_start = 0
@@ -125,7 +129,16 @@ def interpolate_text(text: str, file: str, env: Mapping[str, str]) -> Interpolat
             continue
         body = text[dollar + 2 : close]
         if body.startswith("secret."):
-            i = close + 1  # resolved later by the secrets resolver
+            secret_name = body[len("secret.") :]
+            if _SECRET_NAME.fullmatch(secret_name):
+                secret_refs.append((secret_name, here))
+            else:
+                errors.append(
+                    ConfigDiagnostic.at(
+                        "error", f"invalid secret reference '${{{body}}}': expected a name", here
+                    )
+                )
+            i = close + 1  # left in the text: resolved where the value is used
             continue
         name_match = _NAME.match(body)
         if name_match is None:
@@ -187,4 +200,4 @@ def interpolate_text(text: str, file: str, env: Mapping[str, str]) -> Interpolat
         positions.add_run(out_len, close + 1)
         i = close + 1
     flush(n)
-    return InterpolationResult("".join(out), positions, errors, warnings)
+    return InterpolationResult("".join(out), positions, errors, warnings, secret_refs)

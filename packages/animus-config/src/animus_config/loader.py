@@ -79,16 +79,19 @@ def project_workflow_files(project_root: str | os.PathLike[str]) -> list[Path]:
     return files
 
 
-def _read_one(
-    label: str,
-    text: str,
-    env: Mapping[str, str],
-    errors: list[ConfigDiagnostic],
-    warnings: list[ConfigDiagnostic],
-) -> FileData | None:
+@dataclass
+class _Findings:
+    errors: list[ConfigDiagnostic] = field(default_factory=list)
+    warnings: list[ConfigDiagnostic] = field(default_factory=list)
+    secret_refs: list[tuple[str, SourceLocation]] = field(default_factory=list)
+
+
+def _read_one(label: str, text: str, env: Mapping[str, str], found: _Findings) -> FileData | None:
     interp = interpolate_text(text, label, env)
+    errors = found.errors
     errors.extend(interp.errors)
-    warnings.extend(interp.warnings)
+    found.warnings.extend(interp.warnings)
+    found.secret_refs.extend(interp.secret_refs)
     data, smap, parse_errors = parse_yaml(interp.text, interp.positions)
     errors.extend(parse_errors)
     if parse_errors or interp.errors:
@@ -148,11 +151,11 @@ def load_workflow_files(
 ) -> LoadedConfig:
     """Load already-read documents ``(label, text)`` in merge order."""
     env = os.environ if env is None else env
-    errors: list[ConfigDiagnostic] = []
-    warnings: list[ConfigDiagnostic] = []
+    found = _Findings()
+    errors, warnings, secret_refs = found.errors, found.warnings, found.secret_refs
     files: list[FileData] = []
     for label, text in documents:
-        one = _read_one(label, text, env, errors, warnings)
+        one = _read_one(label, text, env, found)
         if one is not None:
             files.append(one)
     if errors:
@@ -169,6 +172,17 @@ def load_workflow_files(
     ref_errors, ref_warnings = validate_references(config, merged.smap)
     warnings.extend(ref_warnings)
     _resolve_prompt_files(config, merged.smap, ref_errors)
+    declared = sorted(config.secrets)
+    for name, where in secret_refs:
+        if name not in config.secrets:
+            ref_errors.append(
+                ConfigDiagnostic.at(
+                    "error",
+                    f"unknown secret '{name}' (declared under 'secrets:': "
+                    f"{', '.join(declared) or 'none'})",
+                    where,
+                )
+            )
     if ref_errors:
         raise ConfigError(ref_errors + warnings)
     return LoadedConfig(
