@@ -213,7 +213,7 @@ def test_subject_dispatch_defaults() -> None:
     later = SubjectDispatch(
         subject=task_ref("TASK-1"),
         workflow_ref="w",
-        requested_at=datetime(2026, 5, 1, 2, 0, tzinfo=UTC),  # type: ignore[arg-type]
+        requested_at=datetime(2026, 5, 1, 2, 0, tzinfo=UTC),
     )
     assert later.requested_at == "2026-05-01T02:00:00.000000Z"
     with pytest.raises(ValidationError, match="requested_at"):
@@ -279,7 +279,7 @@ def test_phase_decision_tolerates_agent_output() -> None:
 
 
 def test_decision_record_requires_known_action() -> None:
-    record = WorkflowDecisionRecord(phase_id="p", decision="repeat")  # type: ignore[arg-type]
+    record = WorkflowDecisionRecord(phase_id="p", decision="repeat")
     assert record.decision.value == "repeat"
     with pytest.raises(ValidationError):
         WorkflowDecisionRecord.model_validate({"phase_id": "p", "decision": "maybe"})
