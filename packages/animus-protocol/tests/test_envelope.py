@@ -136,3 +136,16 @@ def test_unknown_code_falls_back_to_exit_code() -> None:
 def test_malformed_envelope_rejected(env: dict[str, object]) -> None:
     with pytest.raises(InvalidInputError):
         error_from_envelope(env)
+
+
+def test_dumps_converts_raw_values_and_refuses_unknown_objects() -> None:
+    from pathlib import Path
+
+    env = {
+        "schema": CLI_SCHEMA,
+        "ok": True,
+        "data": {"p": Path("/a"), "s": {1}, "m": _Model(name="n")},
+    }
+    assert json.loads(dumps_envelope(env))["data"] == {"p": "/a", "s": [1], "m": {"name": "n"}}
+    with pytest.raises(TypeError, match="object is not JSON serialisable"):
+        dumps_envelope({"schema": CLI_SCHEMA, "ok": True, "data": object()})

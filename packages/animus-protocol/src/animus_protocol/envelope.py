@@ -195,6 +195,7 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
+        # Imported here: timeutil raises InvalidInputError, so it imports this module.
         from animus_protocol.timeutil import format_rfc3339
 
         return format_rfc3339(value)
@@ -217,9 +218,20 @@ def error_envelope(err: AnimusError) -> dict[str, Any]:
     return {"schema": CLI_SCHEMA, "ok": False, "error": err.to_payload()}
 
 
+def _json_default(value: Any) -> Any:
+    converted = to_jsonable(value)
+    if converted is value:
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    return converted
+
+
 def dumps_envelope(env: Mapping[str, Any]) -> str:
-    """Compact single-line JSON (no spaces after separators, UTF-8 kept as is)."""
-    return json.dumps(to_jsonable(env), separators=(",", ":"), ensure_ascii=False)
+    """Compact single-line JSON (no spaces after separators, UTF-8 kept as is).
+
+    Values the envelope builders already converted pass straight through; anything else
+    (a model, datetime, path) is converted on the way out rather than by a second walk.
+    """
+    return json.dumps(env, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
 def error_from_payload(payload: Mapping[str, Any]) -> AnimusError:
