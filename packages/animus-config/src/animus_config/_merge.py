@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from animus_config._diagnostics import ConfigDiagnostic, FieldPath, SourceMap
+from animus_config._diagnostics import ConfigDiagnostic, FieldPath, SourceLocation, SourceMap
 
 __all__ = ["ID_LIST_SECTIONS", "MAP_SECTIONS", "FileData", "MergeResult", "merge_files"]
 
@@ -72,24 +72,40 @@ class MergeResult:
     warnings: list[ConfigDiagnostic] = field(default_factory=list)
 
 
-def _move(smap: SourceMap, src: FieldPath, dst: FieldPath) -> None:
-    moved = SourceMap()
-    smap.copy_subtree(src, dst, moved)
-    smap.drop_subtree(src)
-    smap.keys.update(moved.keys)
-    smap.values.update(moved.values)
+def _rename(smap: SourceMap, renames: dict[FieldPath, FieldPath]) -> None:
+    """Re-root every entry under each ``renames`` key (all keys of one length) in one pass."""
+    if not renames:
+        return
+    depth = len(next(iter(renames)))
+    for attr in ("keys", "values"):
+        table: dict[FieldPath, SourceLocation] = getattr(smap, attr)
+        kept: dict[FieldPath, SourceLocation] = {}
+        moved: dict[FieldPath, SourceLocation] = {}
+        for path, loc in table.items():
+            dst = renames.get(path[:depth]) if len(path) >= depth else None
+            if dst is None:
+                kept[path] = loc
+            else:
+                moved[dst + path[depth:]] = loc
+        kept.update(moved)
+        setattr(smap, attr, kept)
 
 
-def _normalise_entries(entries: list[Any], base: FieldPath, smap: SourceMap) -> None:
-    """String and single-key map forms of phase entries become ``{id: ..., ...}``."""
+def _normalise_entries(
+    entries: list[Any], base: FieldPath, smap: SourceMap, renames: dict[FieldPath, FieldPath]
+) -> list[tuple[FieldPath, SourceLocation]]:
+    """String and single-key map forms of phase entries become ``{id: ..., ...}``.
+
+    Returns the id locations to record once the collected ``renames`` are applied.
+    """
+    ids: list[tuple[FieldPath, SourceLocation]] = []
     for index, entry in enumerate(entries):
         here = (*base, index)
         if isinstance(entry, str):
             entries[index] = {"id": entry}
             loc = smap.keys.get(here)
             if loc is not None:
-                smap.keys[(*here, "id")] = loc
-                smap.values[(*here, "id")] = loc
+                ids.append((here, loc))
         elif (
             isinstance(entry, dict)
             and len(entry) == 1
@@ -98,12 +114,11 @@ def _normalise_entries(entries: list[Any], base: FieldPath, smap: SourceMap) -> 
         ):
             ((phase_id, body),) = entry.items()
             key_loc = smap.keys.get((*here, phase_id))
-            _move(smap, (*here, phase_id), here)
+            renames[(*here, phase_id)] = here
             entries[index] = {"id": phase_id, **(body or {})}
             if key_loc is not None:
-                smap.keys[(*here, "id")] = key_loc
-                smap.values[(*here, "id")] = key_loc
-                smap.keys[here] = key_loc
+                ids.append((here, key_loc))
+    return ids
 
 
 def normalise_file(data: dict[str, Any], smap: SourceMap) -> None:
@@ -115,19 +130,50 @@ def normalise_file(data: dict[str, Any], smap: SourceMap) -> None:
             data["workflows"] = workflows
         target = ("workflows", len(workflows))
         workflow: dict[str, Any] = {}
+        top_renames: dict[FieldPath, FieldPath] = {}
         for key in _WORKFLOW_KEYS:
             if key in data:
                 workflow[key] = data.pop(key)
-                _move(smap, (key,), (*target, key))
+                top_renames[(key,)] = (*target, key)
+        _rename(smap, top_renames)
         anchor = smap.keys.get((*target, "id")) or smap.keys.get((*target, "phases"))
         if anchor is not None:
             smap.keys.setdefault(target, anchor)
         workflows.append(workflow)
     workflows = data.get("workflows")
     if isinstance(workflows, list):
+        renames: dict[FieldPath, FieldPath] = {}
+        ids: list[tuple[FieldPath, SourceLocation]] = []
         for index, workflow in enumerate(workflows):
             if isinstance(workflow, dict) and isinstance(workflow.get("phases"), list):
-                _normalise_entries(workflow["phases"], ("workflows", index, "phases"), smap)
+                base = ("workflows", index, "phases")
+                ids += _normalise_entries(workflow["phases"], base, smap, renames)
+        _rename(smap, renames)
+        for here, loc in ids:
+            smap.keys[here] = loc
+            smap.keys[(*here, "id")] = loc
+            smap.values[(*here, "id")] = loc
+
+
+_Index = dict[FieldPath, list[tuple[bool, FieldPath, SourceLocation]]]
+
+
+def _index(smap: SourceMap) -> _Index:
+    """Entries grouped by their first one and two path parts, so copying one section entry
+    touches only that entry's fields (merging stays linear in the size of the config)."""
+    index: _Index = {}
+    for is_key, table in ((True, smap.keys), (False, smap.values)):
+        for path, loc in table.items():
+            for depth in (1, 2):
+                if len(path) >= depth:
+                    index.setdefault(path[:depth], []).append((is_key, path, loc))
+    return index
+
+
+def _copy(index: _Index, src: FieldPath, dst: FieldPath, into: SourceMap) -> None:
+    n = len(src)
+    for is_key, path, loc in index.get(src, ()):
+        (into.keys if is_key else into.values)[dst + path[n:]] = loc
 
 
 def _where(smap: SourceMap, path: FieldPath) -> str:
@@ -140,6 +186,7 @@ def merge_files(files: list[FileData]) -> MergeResult:
     merged = out.data
     for item in files:
         data, smap = item.data, item.smap
+        located = _index(smap)
         for key, value in data.items():
             existing = merged.get(key)
             top = (key,)
@@ -158,12 +205,13 @@ def merge_files(files: list[FileData]) -> MergeResult:
                         )
                         out.smap.drop_subtree(path)
                     existing[name] = entry
-                    smap.copy_subtree(path, path, out.smap)
+                    _copy(located, path, path, out.smap)
                 continue
             if key in ID_LIST_SECTIONS and isinstance(value, list):
                 target = existing if isinstance(existing, list) else []
                 if not isinstance(existing, list):
-                    out.smap.drop_subtree(top)
+                    if key in merged:
+                        out.smap.drop_subtree(top)
                     merged[key] = target
                     first_loc = smap.keys.get(top) or smap.values.get(top)
                     if first_loc is not None:
@@ -206,11 +254,11 @@ def merge_files(files: list[FileData]) -> MergeResult:
                             )
                             out.smap.drop_subtree(dst)
                             target[prior] = entry
-                            smap.copy_subtree(src, dst, out.smap)
+                            _copy(located, src, dst, out.smap)
                             continue
                     dst = (key, len(target))
                     target.append(entry)
-                    smap.copy_subtree(src, dst, out.smap)
+                    _copy(located, src, dst, out.smap)
                 continue
             if key == "daemon" and isinstance(value, dict) and isinstance(existing, dict):
                 for name, entry in value.items():
@@ -227,7 +275,7 @@ def merge_files(files: list[FileData]) -> MergeResult:
                         )
                         out.smap.drop_subtree(path)
                     existing[name] = entry
-                    smap.copy_subtree(path, path, out.smap)
+                    _copy(located, path, path, out.smap)
                 continue
             if key in merged:
                 out.warnings.append(
@@ -238,7 +286,7 @@ def merge_files(files: list[FileData]) -> MergeResult:
                         top,
                     )
                 )
-            out.smap.drop_subtree(top)
+                out.smap.drop_subtree(top)
             merged[key] = value
-            smap.copy_subtree(top, top, out.smap)
+            _copy(located, top, top, out.smap)
     return out

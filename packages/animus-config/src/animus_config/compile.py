@@ -135,12 +135,10 @@ def _phase(config: WorkflowConfig, entry: WorkflowPhaseEntry, origin: str | None
     return {k: v for k, v in out.items() if v is not None}
 
 
-def _workflow(config: WorkflowConfig, wf: WorkflowDefinition) -> dict[str, Any]:
+def _workflow(
+    config: WorkflowConfig, wf: WorkflowDefinition, by_entry: dict[int, str]
+) -> dict[str, Any]:
     own = {id(e) for e in wf.phases}
-    by_entry: dict[int, str] = {}
-    for other in config.workflows:
-        for e in other.phases:
-            by_entry.setdefault(id(e), other.id)
     phases = [
         _phase(config, entry, None if id(entry) in own else by_entry.get(id(entry)))
         for entry in expand_phase_entries(config, wf)
@@ -173,6 +171,8 @@ def _trigger_config(trigger_type: str, config: dict[str, Any]) -> dict[str, Any]
 def compile_workflow_config(loaded: LoadedConfig) -> dict[str, Any]:
     """The ``animus.workflow-config.v2`` document for ``loaded`` (a plain JSON-able dict)."""
     config = loaded.config
+    # Which workflow each phase entry object belongs to (marks entries from sub-workflows).
+    owner = {id(e): wf.id for wf in config.workflows for e in wf.phases}
     body: dict[str, Any] = {
         "default_workflow_ref": config.default_workflow_ref
         or (config.workflows[0].id if config.workflows else None),
@@ -182,7 +182,7 @@ def compile_workflow_config(loaded: LoadedConfig) -> dict[str, Any]:
         "models": config.models,
         "phase_catalog": {k: _dump(v) for k, v in config.phase_catalog.items()},
         "phases": {k: _dump(v) for k, v in config.phases.items()},
-        "workflows": [_workflow(config, wf) for wf in config.workflows],
+        "workflows": [_workflow(config, wf, owner) for wf in config.workflows],
         "schedules": [_dump(s) for s in config.schedules],
         "triggers": [
             {**(_dump(t) or {}), "config": _trigger_config(t.type, t.config)}
