@@ -106,3 +106,19 @@ def test_abandon(db: Database) -> None:
         "reason": "operator said so"
     }
     assert journal.pending_for_run("r") == []
+
+
+def test_store_errors_carry_envelope_codes(tmp_path: Path) -> None:
+    from animus_protocol.envelope import ConflictError, ExitCode, UnavailableError
+    from animus_store import LockTimeoutError, SchemaVersionError, StoreError
+
+    stale = StaleFencingTokenError("stale")
+    assert isinstance(stale, ConflictError)
+    assert isinstance(stale, StoreError)
+    assert (stale.code, stale.exit_code) == ("conflict", ExitCode.CONFLICT)
+    lock = LockTimeoutError(tmp_path / "x.lock", 1.0)
+    assert isinstance(lock, UnavailableError)
+    assert lock.to_payload()["details"]["lock"] == str(tmp_path / "x.lock")
+    assert SchemaVersionError("new").exit_code == ExitCode.UNAVAILABLE
+    assert StepNotFoundError("x").code == "not_found"
+    assert StateWriteError("x").code == "internal"
