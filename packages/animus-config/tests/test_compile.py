@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from animus_config import compile_workflow_config, load_workflow_config, write_compiled
+from animus_config import (
+    compile_workflow_config,
+    compiled_workflow,
+    config_fingerprint,
+    load_workflow_config,
+    write_compiled,
+)
 from animus_protocol.paths import ScopePaths
 
 if TYPE_CHECKING:
@@ -88,3 +94,27 @@ def test_trigger_config_defaults_filled(project: Project) -> None:
     assert triggers[0]["config"] == {"paths": ["src"], "debounce_secs": 5, "ignore": []}
     assert triggers[1]["config"] == {"max_triggers_per_minute": 10}
     assert triggers[0]["enabled"] is True
+
+
+def test_compiled_workflow_lookup(tmp_path: Path) -> None:
+    compiled = compile_workflow_config(load_workflow_config(tmp_path, env={}))
+    default = compiled_workflow(compiled, None)
+    assert default is not None
+    assert default["id"] == "standard"
+    quick = compiled_workflow(compiled, "quick")
+    assert quick is not None
+    assert [p["id"] for p in quick["phases"]] == ["implement", "test"]
+    assert compiled_workflow(compiled, "missing") is None
+
+
+def test_fingerprint_tracks_files(project: Project) -> None:
+    empty = config_fingerprint(project.root)
+    path = project.write("workflows.yaml", project.MINIMAL)
+    first = config_fingerprint(project.root)
+    assert first != empty
+    assert config_fingerprint(project.root) == first
+    path.write_text(project.MINIMAL + "\n")
+    second = config_fingerprint(project.root)
+    assert second != first
+    project.write("workflows/extra.yaml", "{}\n")
+    assert config_fingerprint(project.root) != second

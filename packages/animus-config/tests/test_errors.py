@@ -293,3 +293,27 @@ def test_document_must_be_a_mapping(project: Project) -> None:
     (diag,) = project.fail().errors
     assert project.at(diag) == project.pos(path, 1, "- just")
     assert "must be a mapping" in diag.message
+
+
+def test_alias_bomb_is_refused(project: Project) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [
+        f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 12)
+    ]
+    path = project.write("workflows.yaml", "\n".join(lines) + "\n")
+    (diag,) = project.fail().errors
+    assert "more than 100000 nodes" in diag.message
+    assert diag.file == str(path)
+
+
+def test_yaml_merge_keys_work(project: Project) -> None:
+    project.write(
+        "workflows.yaml",
+        project.MINIMAL.replace(
+            "agents:\n  builder: { tool: claude }",
+            "agents:\n  builder: &base { tool: claude, timeout_secs: 60 }\n"
+            "  critic: { <<: *base, model: m }",
+        ),
+    )
+    critic = project.load().config.agents["critic"]
+    assert (critic.tool, critic.timeout_secs, critic.model) == ("claude", 60, "m")

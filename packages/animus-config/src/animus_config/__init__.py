@@ -8,14 +8,14 @@ from importlib.metadata import version as _version
 
 from animus_config._diagnostics import ConfigDiagnostic, ConfigError, SourceLocation, SourceMap
 from animus_config.bootstrap import BootstrapReport, bootstrap_project
-from animus_config.compile import compile_workflow_config, write_compiled
+from animus_config.compile import compile_workflow_config, compiled_workflow, write_compiled
 from animus_config.daemon import (
     DaemonConfig,
     effective_pool_size,
     load_daemon_config,
     save_daemon_config,
 )
-from animus_config.loader import LoadedConfig, load_workflow_config
+from animus_config.loader import LoadedConfig, config_fingerprint, load_workflow_config
 from animus_config.schema import WorkflowConfig
 
 __version__ = _version("animus-config")
@@ -32,6 +32,8 @@ __all__ = [
     "__version__",
     "bootstrap_project",
     "compile_workflow_config",
+    "compiled_workflow",
+    "config_fingerprint",
     "effective_pool_size",
     "load_daemon_config",
     "load_workflow_config",

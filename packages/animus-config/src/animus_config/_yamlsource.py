@@ -21,17 +21,30 @@ __all__ = ["parse_yaml"]
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# Aliases are expanded (each use gets its own path in the source map), so a document of
+# nested aliases could grow exponentially ("billion laughs"); refuse past this many nodes.
+MAX_NODES = 100_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
 class _Builder:
     def __init__(self, loader: Any, positions: PositionMap) -> None:
         self.loader = loader
         self.positions = positions
         self.smap = SourceMap()
         self.errors: list[ConfigDiagnostic] = []
+        self.nodes = 0
 
     def loc(self, node: yaml.Node) -> Any:
         return self.positions.location(node.start_mark.index)
 
     def build(self, node: yaml.Node, path: FieldPath) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooLarge
         self.smap.values[path] = self.loc(node)
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)  # resolves "<<" merge keys
@@ -94,6 +107,13 @@ def parse_yaml(text: str, positions: PositionMap) -> tuple[Any, SourceMap, list[
         builder = _Builder(loader, positions)
         try:
             data = builder.build(node, ())
+        except _TooLarge:
+            found = ConfigDiagnostic.at(
+                "error",
+                f"document expands to more than {MAX_NODES} nodes (too many nested aliases?)",
+                builder.loc(node),
+            )
+            return None, SourceMap(), [found]
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             loc = positions.location(mark.index) if mark is not None else None

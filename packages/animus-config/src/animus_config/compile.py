@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_MODEL_FOR_TOOL",
     "DEFAULT_TOOL",
     "compile_workflow_config",
+    "compiled_workflow",
     "write_compiled",
 ]
 
@@ -203,6 +204,13 @@ def compile_workflow_config(loaded: LoadedConfig) -> dict[str, Any]:
         "sources": [str(p) for p in loaded.sources],
         "config": {k: v for k, v in body.items() if v is not None},
     }
+
+
+def compiled_workflow(compiled: dict[str, Any], workflow_ref: str | None) -> dict[str, Any] | None:
+    """The resolved workflow ``workflow_ref`` (or the default one) of a compiled document."""
+    body = compiled.get("config", {})
+    ref = workflow_ref or body.get("default_workflow_ref")
+    return next((w for w in body.get("workflows", []) if w.get("id") == ref), None)
 
 
 def write_compiled(scope_paths: ScopePaths, compiled: dict[str, Any]) -> Path:

@@ -8,6 +8,7 @@ defaults. Any error raises :class:`ConfigError` listing every problem with file:
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from animus_config.validate import validate_references
 __all__ = [
     "EMBEDDED_DEFAULTS_NAME",
     "LoadedConfig",
+    "config_fingerprint",
     "embedded_default_yaml",
     "load_workflow_config",
     "load_workflow_files",
@@ -224,3 +226,22 @@ def load_workflow_config(
     loaded = load_workflow_files(documents, env=env, sources=paths)
     loaded.project_root = root
     return loaded
+
+
+def config_fingerprint(project_root: str | os.PathLike[str]) -> str:
+    """A digest of the project's YAML file names and contents (the embedded default when none).
+
+    Equal fingerprints mean loading would give the same result for the same environment, so
+    a watcher can skip recompiling; it changes when a file is added, removed or edited.
+    """
+    digest = hashlib.sha256()
+    paths = project_workflow_files(project_root)
+    if not paths:
+        digest.update(EMBEDDED_DEFAULTS_NAME.encode() + b"\0" + embedded_default_yaml().encode())
+    for path in paths:
+        try:
+            content = path.read_bytes()
+        except OSError:
+            content = b"\0unreadable"
+        digest.update(path.name.encode() + b"\0" + content + b"\0")
+    return digest.hexdigest()
