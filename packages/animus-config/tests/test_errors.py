@@ -22,6 +22,7 @@ def test_malformed_yaml_points_at_yamls_own_mark(project: Project) -> None:
     assert diag.file == str(path)
     assert diag.line == 3
     assert "invalid YAML" in diag.message
+    assert "flow mapping (started at line 2, column 12)" in diag.message
     assert str(diag).startswith(f"{path}:3:")
 
 

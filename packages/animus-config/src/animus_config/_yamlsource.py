@@ -96,7 +96,13 @@ def parse_yaml(text: str, positions: PositionMap) -> tuple[Any, SourceMap, list[
             loc = positions.location(mark.index) if mark is not None else None
             problem = exc.problem or "invalid YAML"
             if exc.context:
-                problem = f"{exc.context}: {problem}"
+                started = ""
+                if exc.context_mark is not None and (
+                    mark is None or exc.context_mark.index != mark.index
+                ):
+                    begin = positions.location(exc.context_mark.index)
+                    started = f" (started at line {begin.line}, column {begin.column})"
+                problem = f"{exc.context}{started}: {problem}"
             found = ConfigDiagnostic.at("error", f"invalid YAML: {problem}", loc)
             return None, SourceMap(), [found]
         except yaml.YAMLError as exc:
