@@ -253,6 +253,16 @@ def test_workflow_run_round_trip() -> None:
     assert run.to_wire() == _strip_nulls(json.loads(WORKFLOW_JSON))
 
 
+def test_legacy_run_without_subject_gets_its_task() -> None:
+    run = WorkflowRun.model_validate(
+        {"id": "wf-old", "task_id": "TASK-3", "status": "completed", "machine_state": "completed"}
+    )
+    assert run.subject.kind == "animus.task"
+    assert run.subject.id == "TASK-3"
+    with pytest.raises(ValidationError, match="subject"):
+        WorkflowRun.model_validate({"id": "wf-x", "status": "running"})
+
+
 def test_phase_decision_tolerates_agent_output() -> None:
     decision = PhaseDecision.model_validate(
         {

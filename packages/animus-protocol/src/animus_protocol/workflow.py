@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from animus_protocol._wire import WireModel
 from animus_protocol.statuses import (
@@ -150,6 +150,14 @@ class WorkflowRun(WireModel):
     rework_counts: dict[str, int] = Field(default_factory=dict)
     total_reworks: int = 0
     decision_history: list[WorkflowDecisionRecord] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _subject_from_legacy_task_id(cls, data: Any) -> Any:
+        # Runs recorded before subjects existed carry only ``task_id``.
+        if isinstance(data, dict) and "subject" not in data and data.get("task_id"):
+            return {**data, "subject": {"Task": {"id": data["task_id"]}}}
+        return data
 
     def phase(self, phase_id: str) -> WorkflowPhaseExecution | None:
         """The execution record of ``phase_id``, if the run has one."""
