@@ -318,3 +318,27 @@ def test_yaml_merge_keys_work(project: Project) -> None:
     )
     critic = project.load().config.agents["critic"]
     assert (critic.tool, critic.timeout_secs, critic.model) == ("claude", 60, "m")
+
+
+def test_schema_and_reference_errors_reported_together(project: Project) -> None:
+    text = (
+        project.MINIMAL.replace(
+            "review: { mode: agent", "review: { mode: agent, idempotency: maybe"
+        ).replace("[build, check, review]", "[build, check, review, ghost]")
+        + "  - id: broken\n    phases: [build]\n    worktree: sometimes\n"
+        + "schedules:\n  - { id: s, cron: '0 1 * * *', workflow_ref: broken }\n"
+        + "  - { id: t, cron: '0 1 * * *', workflow_ref: nowhere }\n"
+    )
+    path = project.write("workflows.yaml", text)
+    err = project.fail()
+    # Schema errors, plus reference errors of the valid entries; an invalid entry (phase
+    # 'review', workflow 'broken') is still "known", so it causes no second error.
+    assert [(d.line, d.field_path) for d in err.errors] == [
+        (6, "phases.review.idempotency"),
+        (9, "workflows[0].phases[3].id"),
+        (12, "workflows[1].worktree.mode"),
+        (15, "schedules[1].workflow_ref"),
+    ]
+    assert project.at(project.only(err, "workflows[0].phases[3].id")) == project.pos(
+        path, 9, "ghost"
+    )

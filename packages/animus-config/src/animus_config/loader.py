@@ -25,6 +25,7 @@ from animus_config._diagnostics import (
     SourceMap,
 )
 from animus_config._merge import FileData, merge_files, normalise_file
+from animus_config._partial import best_effort_config
 from animus_config._pydantic_errors import diagnostics_from_validation_error
 from animus_config._schema_agents import SYSTEM_PROMPT_FILE_MAX_BYTES
 from animus_config._yamlsource import parse_yaml
@@ -170,6 +171,11 @@ def load_workflow_files(
         config = WorkflowConfig.model_validate(merged.data)
     except ValidationError as exc:
         errors = diagnostics_from_validation_error(exc, merged.smap, root=WorkflowConfig)
+        # Still report reference errors in the entries that are valid on their own.
+        partial = best_effort_config(merged.data)
+        if partial is not None:
+            more, _ = validate_references(partial[0], merged.smap, partial[1])
+            errors += more
         raise ConfigError(errors + warnings) from None
     ref_errors, ref_warnings = validate_references(config, merged.smap)
     warnings.extend(ref_warnings)

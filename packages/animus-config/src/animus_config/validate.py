@@ -7,6 +7,8 @@ finding carries file:line:column from the source map, and all findings are colle
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from pydantic import BaseModel, ValidationError
 
 from animus_config._diagnostics import (
@@ -29,6 +31,7 @@ __all__ = [
     "BUILTIN_MCP_SERVERS",
     "ConfigDiagnostic",
     "ConfigError",
+    "InvalidEntries",
     "SourceLocation",
     "expand_phase_entries",
     "validate_references",
@@ -82,11 +85,36 @@ def expand_phase_entries(
     return walk(workflow, (workflow.id,))
 
 
+@dataclass
+class InvalidEntries:
+    """Entries that failed schema validation, so reference checks can still run on the rest.
+
+    ``names``: dropped keys of map sections (``agents``, ``phases``, ...) — still "known" to
+    references, since the entry exists and its own error is already reported. ``indexes``:
+    placeholder positions in ``workflows``/``schedules``/``triggers`` whose checks are skipped.
+    """
+
+    names: dict[str, set[str]] = field(default_factory=dict)
+    indexes: dict[str, set[int]] = field(default_factory=dict)
+
+
 class _Collector:
-    def __init__(self, smap: SourceMap) -> None:
+    def __init__(
+        self, config: WorkflowConfig, smap: SourceMap, invalid: InvalidEntries | None
+    ) -> None:
         self.smap = smap
         self.errors: list[ConfigDiagnostic] = []
         self.warnings: list[ConfigDiagnostic] = []
+        invalid = invalid or InvalidEntries()
+        self.skip = invalid.indexes
+        self.agents = set(config.agents) | invalid.names.get("agents", set())
+        self.phases = set(config.phases) | invalid.names.get("phases", set())
+        self.servers = (
+            set(config.mcp_servers) | BUILTIN_MCP_SERVERS | invalid.names.get("mcp_servers", set())
+        )
+
+    def skipped(self, section: str, index: int) -> bool:
+        return index in self.skip.get(section, ())
 
     def error(self, path: FieldPath, message: str, *, key: bool = False) -> None:
         loc = self.smap.key_location(path) if key else self.smap.value_location(path)
@@ -98,8 +126,7 @@ class _Collector:
 
 
 def _check_agents_and_phases(config: WorkflowConfig, c: _Collector) -> None:
-    agents = set(config.agents)
-    servers = set(config.mcp_servers) | BUILTIN_MCP_SERVERS
+    agents, servers = c.agents, c.servers
     for agent_id, agent in config.agents.items():
         for i, server in enumerate(agent.mcp_servers):
             if server not in servers:
@@ -159,10 +186,11 @@ def _find_cycle(config: WorkflowConfig, start: str) -> list[str] | None:
 
 
 def _check_workflows(config: WorkflowConfig, c: _Collector) -> None:
-    agents = set(config.agents)
-    phases = set(config.phases)
+    agents, phases = c.agents, c.phases
     workflow_ids = [w.id for w in config.workflows]
     for wi, wf in enumerate(config.workflows):
+        if c.skipped("workflows", wi):
+            continue
         base: FieldPath = ("workflows", wi)
         cycle_reported = False
         for pi, entry in enumerate(wf.phases):
@@ -222,12 +250,16 @@ def _check_workflows(config: WorkflowConfig, c: _Collector) -> None:
 def _check_refs(config: WorkflowConfig, c: _Collector) -> None:
     workflow_ids = [w.id for w in config.workflows]
     for si, schedule in enumerate(config.schedules):
+        if c.skipped("schedules", si):
+            continue
         if schedule.workflow_ref not in workflow_ids:
             c.error(
                 ("schedules", si, "workflow_ref"),
                 f"unknown workflow '{schedule.workflow_ref}' (known: {_known(workflow_ids)})",
             )
     for ti, trigger in enumerate(config.triggers):
+        if c.skipped("triggers", ti):
+            continue
         if trigger.workflow_ref not in workflow_ids:
             c.error(
                 ("triggers", ti, "workflow_ref"),
@@ -249,7 +281,7 @@ def _check_refs(config: WorkflowConfig, c: _Collector) -> None:
             ("default_workflow_ref",),
             f"unknown workflow '{ref}' (known: {_known(workflow_ids)})",
         )
-    phases = set(config.phases)
+    phases = c.phases
     for phase_id in config.daemon.phase_routing:
         if phase_id not in phases:
             c.warn(
@@ -262,18 +294,18 @@ def _check_refs(config: WorkflowConfig, c: _Collector) -> None:
             c.warn(("daemon", key), f"'{key}' was removed and is ignored: {why}")
     for channel_id, channel in config.agent_channels.items():
         for i, participant in enumerate(channel.participants):
-            if participant not in config.agents:
+            if participant not in c.agents:
                 c.error(
                     ("agent_channels", channel_id, "participants", i),
-                    f"unknown agent '{participant}' (known: {_known(set(config.agents))})",
+                    f"unknown agent '{participant}' (known: {_known(c.agents)})",
                 )
 
 
 def validate_references(
-    config: WorkflowConfig, smap: SourceMap
+    config: WorkflowConfig, smap: SourceMap, invalid: InvalidEntries | None = None
 ) -> tuple[list[ConfigDiagnostic], list[ConfigDiagnostic]]:
     """Return ``(errors, warnings)`` for everything the schema cannot check alone."""
-    c = _Collector(smap)
+    c = _Collector(config, smap, invalid)
     _check_agents_and_phases(config, c)
     _check_workflows(config, c)
     _check_refs(config, c)
