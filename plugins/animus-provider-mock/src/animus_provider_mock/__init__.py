@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
 from animus_provider_mock._plugin import PLUGIN_NAME, build_plugin, main
 from animus_provider_mock._script import STEP_KINDS, Script, Step, choose_script, parse_script
 
-__version__ = _version("animus-provider-mock")
+try:
+    __version__ = _version("animus-provider-mock")
+except PackageNotFoundError:  # run from a source tree (e.g. a kernel test's fixture copy)
+    __version__ = "0.1.0"
 
 __all__ = [
     "PLUGIN_NAME",
