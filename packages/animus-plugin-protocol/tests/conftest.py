@@ -105,7 +105,11 @@ class PluginProcess:
         )
 
     def wait_exit(self, timeout: float = WAIT_SECS) -> int:
-        return self.proc.wait(timeout=timeout)
+        """Wait for the process, then for both readers, so all output has been collected."""
+        code = self.proc.wait(timeout=timeout)
+        self._out.join(timeout)
+        self._err.join(timeout)
+        return code
 
     def assert_stdout_only_frames(self) -> None:
         for line in self.raw_lines:

@@ -241,6 +241,8 @@ def test_garbage_and_pretty_frames_on_stdin(spawn_plugin: Any) -> None:
     assert invalid["error"]["code"] == -32600
     assert "'method' must be a string" in invalid["error"]["message"]
     assert plugin.request(2, "$/ping")["result"] == {}
+    plugin.close_stdin()
+    assert plugin.wait_exit() == 0
     assert any("skipped a bad frame" in line for line in plugin.stderr_lines)
 
 

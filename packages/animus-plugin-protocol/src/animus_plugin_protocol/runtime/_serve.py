@@ -8,6 +8,7 @@ sockets alike) and handed to the event loop chunk by chunk.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import sys
@@ -40,6 +41,7 @@ from ._plugin import Plugin
 __all__ = ["PluginSession", "serve_stdio"]
 
 _READ_CHUNK = 256 * 1024
+_QUEUED_CHUNKS = 64  # at most 16 MiB of unread input held in memory
 _ALWAYS_ALLOWED = frozenset({"$/ping", "health/check", "shutdown", "exit"})
 
 
@@ -325,7 +327,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 async def _serve(plugin: Plugin, in_fd: int, out_fd: int) -> None:
     loop = asyncio.get_running_loop()
-    chunks: asyncio.Queue[bytes] = asyncio.Queue()
+    chunks: asyncio.Queue[bytes] = asyncio.Queue(maxsize=_QUEUED_CHUNKS)
     broken = threading.Event()
 
     def write(frame: bytes) -> None:
@@ -344,8 +346,10 @@ async def _serve(plugin: Plugin, in_fd: int, out_fd: int) -> None:
             except OSError:
                 data = b""
             try:
-                loop.call_soon_threadsafe(chunks.put_nowait, data)
-            except RuntimeError:  # loop closed
+                # Blocks while the queue is full: a flooding host is slowed down instead of
+                # growing this process without bound.
+                asyncio.run_coroutine_threadsafe(chunks.put(data), loop).result()
+            except (RuntimeError, concurrent.futures.CancelledError):  # loop closed
                 return
             if not data:
                 return
