@@ -16,12 +16,29 @@ import click
 
 from animus_cli import __version__
 from animus_cli.context import CliContext
-from animus_cli.lazy import LazyGroup
+from animus_cli.lazy import LazyCommand, LazyGroup
 
 __all__ = ["COMMANDS", "cli", "run"]
 
-# name -> "module:attribute"; each module is imported on first use only.
-COMMANDS: dict[str, str] = {}
+_FAMILIES = {
+    "init": "Create .animus/ and the runtime state of this project.",
+    "status": "Counts, queue, active and blocked work, stale items.",
+    "subject": "Work items of any kind: list, get, create, update, status, next, delete.",
+    "task": "Tasks (shorthand for 'subject --kind task', plus task-only verbs).",
+    "requirement": "Requirements and their review lifecycle; materialize tasks.",
+    "queue": "The dispatch queue: enqueue, list, stats, hold, release, drop, reorder.",
+    "workflow": "Workflow runs and definitions: list, get, decisions, checkpoints, config.",
+    "history": "What ran: per task, recent, search.",
+    "demo": "Run Animus end to end in a throwaway repository.",
+    "plugin": "Plugins: list, info, ping, call, install, uninstall, lock verify, doctor.",
+    "agent": "Run one agent session and stream its events.",
+}
+
+# name -> where the command lives; each module is imported on first use only.
+COMMANDS: dict[str, LazyCommand] = {
+    name: LazyCommand(f"animus_cli.commands.{name}:command", short_help)
+    for name, short_help in _FAMILIES.items()
+}
 
 
 @click.group(

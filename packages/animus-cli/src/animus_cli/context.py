@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from animus_core.hub import ServiceHub
 
 __all__ = ["CliContext", "get_context"]
 
@@ -32,6 +35,16 @@ class CliContext:
                 ) from exc
         root: Path = self._cache["project_root"]
         return root
+
+    @property
+    def hub(self) -> ServiceHub:
+        """The project's service hub, opened on first use (bootstraps ``.animus/``)."""
+        if "hub" not in self._cache:
+            from animus_core.hub import ServiceHub
+
+            self._cache["hub"] = ServiceHub(self.project_root)
+        hub: ServiceHub = self._cache["hub"]
+        return hub
 
 
 def get_context() -> CliContext:
