@@ -63,19 +63,16 @@ class ServiceHub:
 
     def ensure_ready(self) -> None:
         """Bootstrap ``.animus/`` and the scoped runtime root (idempotent, once per hub)."""
-        if self._ready:
-            return
         with self._lock:
-            if self._ready:
-                return
-            from animus_store import ensure_scope_root
+            if not self._ready:
+                from animus_store import ensure_scope_root
 
-            ensure_scope_root(self.project_root, env=self.env)
-            if self._bootstrap:
-                from animus_config import bootstrap_project
+                ensure_scope_root(self.project_root, env=self.env)
+                if self._bootstrap:
+                    from animus_config import bootstrap_project
 
-                bootstrap_project(self.project_root)
-            self._ready = True
+                    bootstrap_project(self.project_root)
+                self._ready = True
 
     @cached_property
     def db(self) -> Database:
