@@ -25,7 +25,7 @@ WRITER = """
 
 def test_eight_writer_processes_lose_no_update(tmp_path: Path, spawn: Callable[..., Any]) -> None:
     path = tmp_path / "core-state.json"
-    rounds = 40
+    rounds = 25
     procs = [spawn(WRITER, str(path), f"w{i}", str(rounds)) for i in range(8)]
     for proc in procs:
         _, err = proc.communicate(timeout=120)
