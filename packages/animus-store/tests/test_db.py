@@ -266,3 +266,20 @@ def test_unversioned_legacy_database_is_adopted_without_losing_rows(tmp_path: Pa
         assert tuple(task) == ("TASK-002", 2, "Fix it", "high")
     with Database(path) as db:
         assert db.schema_version() == SCHEMA_VERSION
+
+
+def test_writing_inside_a_read_snapshot_is_refused(tmp_path: Path) -> None:
+    with Database(tmp_path / "w.db") as db:
+        with db.read(), pytest.raises(StoreError, match=r"cannot write inside Database\.read"):
+            db.next_id("TASK")
+        assert db.next_id("TASK") == "TASK-001"
+
+
+def test_unopenable_database_path_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot open database"):
+        Database(blocker / "workflow.db")
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(StoreError, match=r"dir\.db"):
+        Database(tmp_path / "dir.db")

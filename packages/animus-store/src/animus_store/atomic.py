@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import errno
 import json
 import logging
 import os
@@ -146,15 +147,40 @@ def write_json_if_missing(
             target.parent, target.name, payload, DEFAULT_FILE_MODE if mode is None else mode
         )
         try:
-            os.link(tmp, target)
-        except FileExistsError:
-            return False
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                return False
+            except OSError as exc:
+                if exc.errno not in _NO_HARDLINKS:
+                    raise
+                # No hard links on this filesystem: exclusive create instead (the content
+                # appears in one write, but a reader may briefly see an empty file).
+                if not _create_exclusive(
+                    target, payload, DEFAULT_FILE_MODE if mode is None else mode
+                ):
+                    return False
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink()
         fsync_directory(target.parent)
     except OSError as exc:
         raise StateWriteError(f"cannot create {target}: {exc.strerror or exc}") from exc
+    return True
+
+
+_NO_HARDLINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.EXDEV})
+
+
+def _create_exclusive(target: Path, payload: bytes, mode: int) -> bool:
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(payload)
+        handle.flush()
+        os.fsync(handle.fileno())
     return True
 
 

@@ -47,6 +47,7 @@ class _ThreadState(threading.local):
     def __init__(self) -> None:
         self.conn: sqlite3.Connection | None = None
         self.depth = 0
+        self.writing = False
 
 
 class Database:
@@ -73,8 +74,15 @@ class Database:
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._closed = False
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._migrate()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            self.close()
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        except BaseException:
+            self.close()
+            raise
 
     # -- connections -------------------------------------------------------------------
 
@@ -168,6 +176,11 @@ class Database:
         """
         conn = self.connection()
         state = self._local
+        if state.depth and not state.writing:
+            raise StoreError(
+                "cannot write inside Database.read(); open transaction() for the whole unit "
+                "of work instead (a read snapshot cannot safely upgrade to a write)"
+            )
         if state.depth:
             name = f"sp{state.depth}"
             conn.execute(f"SAVEPOINT {name}")
@@ -185,6 +198,7 @@ class Database:
             return
         conn.execute("BEGIN IMMEDIATE")
         state.depth = 1
+        state.writing = True
         try:
             yield conn
         except BaseException:
@@ -195,6 +209,7 @@ class Database:
             conn.execute("COMMIT")
         finally:
             state.depth = 0
+            state.writing = False
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
