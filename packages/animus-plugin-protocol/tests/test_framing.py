@@ -62,7 +62,7 @@ def good(items: list[object]) -> list[object]:
     return [item for item in items if not isinstance(item, FrameError)]
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(messages(), max_size=8))
 def test_round_trip_of_messages(batch: list[dict[str, Any]]) -> None:
     stream = b"".join(encode_frame(m) for m in batch)
@@ -70,7 +70,7 @@ def test_round_trip_of_messages(batch: list[dict[str, Any]]) -> None:
     assert decode_in_pieces(stream, []) == batch
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(messages(), min_size=1, max_size=6), st.data())
 def test_arbitrary_splits_give_the_same_frames(batch: list[dict[str, Any]], data: Any) -> None:
     stream = b"".join(encode_frame(m) for m in batch)
@@ -93,7 +93,7 @@ garbage_lines = st.text(
 ).filter(_not_json)
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.tuples(st.lists(garbage_lines, max_size=3), messages()), min_size=1, max_size=6),
     st.data(),
@@ -112,7 +112,7 @@ def test_garbage_between_frames_never_loses_a_good_frame(
     assert sum(isinstance(i, FrameError) for i in decoded) <= junk_count
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(messages(), min_size=1, max_size=5), st.data())
 def test_pretty_printed_frames_spanning_lines(batch: list[dict[str, Any]], data: Any) -> None:
     pieces = []
