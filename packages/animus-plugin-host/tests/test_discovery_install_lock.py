@@ -124,13 +124,23 @@ def test_install_lock_host_and_verify(
             result = await proc.call("echo/say", {"text": "hi"})
             assert result == {"text": "hi", "cwd": str(project.resolve())}
             note = await sub.get()
-            assert note is not None and note.method == "echo/said"
+            assert note is not None
+            assert note.method == "echo/said"
             seen = await proc.call("echo/env", {})
             assert "ANIMUS_CANARY" not in seen
             assert seen["ECHO_TOKEN"] == "declared"
             assert set(seen) - {"ECHO_TOKEN", "PWD", "LC_CTYPE"} <= {
-                "PATH", "HOME", "USER", "SHELL", "TERM", "TMPDIR", "LANG", "LC_ALL", "TZ",
-                "RUST_LOG", "RUST_BACKTRACE",
+                "PATH",
+                "HOME",
+                "USER",
+                "SHELL",
+                "TERM",
+                "TMPDIR",
+                "LANG",
+                "LC_ALL",
+                "TZ",
+                "RUST_LOG",
+                "RUST_BACKTRACE",
             }
         finally:
             assert await proc.shutdown() == "exited"
@@ -142,7 +152,8 @@ def test_install_lock_host_and_verify(
     report = verify_lock(project, env=plugin_env)
     assert not report.passed
     (issue,) = report.modified
-    assert issue.name == "animus-echo" and "was modified" in str(issue)
+    assert issue.name == "animus-echo"
+    assert "was modified" in str(issue)
     exe.unlink()
     assert verify_lock(project, env=plugin_env).missing[0].name == "animus-echo"
 
@@ -230,5 +241,6 @@ def _build_wheel(tmp_path: Path) -> Path:
         for path, text in files.items():
             archive.writestr(path, text)
         archive.writestr(f"{name}-{version}.dist-info/RECORD", "\n".join(record) + "\n")
-    assert sys.executable and os.path.exists(wheel)
+    assert sys.executable
+    assert os.path.exists(wheel)
     return wheel

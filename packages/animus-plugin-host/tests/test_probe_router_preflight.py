@@ -31,7 +31,7 @@ def _script(tmp_path: Path, name: str, body: str) -> Path:
         ("exit 9", "exited with status 9"),
         ("true", "printed nothing"),
         ("echo '{not json'", "did not print JSON"),
-        ("echo '{\"name\": \"x\"}'", "invalid manifest: version: Field required"),
+        ('echo \'{"name": "x"}\'', "invalid manifest: version: Field required"),
         ("head -c 1100000 /dev/zero | tr '\\0' 'a'", "more than 1048576 bytes"),
     ],
 )
@@ -43,7 +43,7 @@ def test_probe_failures_are_one_clear_sentence(tmp_path: Path, body: str, messag
 
 def test_probe_timeout_kills_the_probe(tmp_path: Path) -> None:
     exe = _script(tmp_path, "animus-slow", "sleep 30")
-    with pytest.raises(ManifestProbeError, match="did not finish within 0.3 s"):
+    with pytest.raises(ManifestProbeError, match=r"did not finish within 0\.3 s"):
         probe_manifest([str(exe)], env={"PATH": os.environ["PATH"]}, timeout=0.3)
 
 
@@ -52,12 +52,10 @@ def test_probe_env_is_scrubbed(tmp_path: Path) -> None:
     exe = _script(
         tmp_path,
         "animus-envdump",
-        f"env > {out}\necho '{{\"name\":\"animus-envdump\",\"version\":\"1\",\"plugin_kind\":"
-        "\"custom\",\"description\":\"d\",\"protocol_version\":\"1.1.0\"}'",
+        f'env > {out}\necho \'{{"name":"animus-envdump","version":"1","plugin_kind":'
+        '"custom","description":"d","protocol_version":"1.1.0"}\'',
     )
-    manifest = probe_manifest(
-        [str(exe)], env={"PATH": os.environ["PATH"], "ANIMUS_CANARY": "leak"}
-    )
+    manifest = probe_manifest([str(exe)], env={"PATH": os.environ["PATH"], "ANIMUS_CANARY": "leak"})
     assert manifest.name == "animus-envdump"
     assert "ANIMUS_CANARY" not in out.read_text()
 
@@ -65,7 +63,11 @@ def test_probe_env_is_scrubbed(tmp_path: Path) -> None:
 def test_env_allowlist_and_capacity_resolution() -> None:
     source = {"PATH": "/bin", "HOME": "/h", "SECRET": "s", "DECLARED": "d", "LANG": "C"}
     assert build_plugin_env(["DECLARED"], {"EXTRA": "e"}, source=source) == {
-        "PATH": "/bin", "HOME": "/h", "LANG": "C", "DECLARED": "d", "EXTRA": "e",
+        "PATH": "/bin",
+        "HOME": "/h",
+        "LANG": "C",
+        "DECLARED": "d",
+        "EXTRA": "e",
     }
     assert resolve_notification_capacity(32, {"ANIMUS_PLUGIN_BROADCAST_CAPACITY": "64"}) == 32
     assert resolve_notification_capacity(None, {"ANIMUS_PLUGIN_BROADCAST_CAPACITY": "64"}) == 64
@@ -95,9 +97,9 @@ def test_router_exact_beats_longest_glob_and_unclaimed_is_32601() -> None:
 
 
 def test_router_duplicate_claims_are_a_setup_error() -> None:
-    with pytest.raises(RouterSetupError, match="'jira.\\*' is claimed by both a and b"):
+    with pytest.raises(RouterSetupError, match=r"'jira\.\*' is claimed by both a and b"):
         SubjectRouter({"a": ["jira.*"], "b": ["jira.*"]})
-    with pytest.raises(RouterSetupError, match="'x' is claimed by both"):
+    with pytest.raises(RouterSetupError, match=r"'x' is claimed by both"):
         SubjectRouter({"a": ["x"], "b": ["x"]})
 
 

@@ -22,7 +22,8 @@ def _spawner(mode: str, counter: list[int]):  # type: ignore[no-untyped-def]
     async def spawn() -> PluginProcess:
         counter.append(1)
         return await PluginProcess.start(
-            [sys.executable, str(RAW), mode], name=f"raw-{mode}",
+            [sys.executable, str(RAW), mode],
+            name=f"raw-{mode}",
             env={"PATH": os.environ["PATH"]},
         )
 
@@ -45,7 +46,8 @@ def test_structured_errors_do_not_spend_budget_and_deaths_retry_once() -> None:
         sup = Supervisor("raw-good", _spawner("good", spawned), sleep=no_sleep)
         with pytest.raises(PluginCallError):
             await sup.call("no/such/method")
-        assert sup.attempts == 0 and len(spawned) == 1
+        assert sup.attempts == 0
+        assert len(spawned) == 1
         assert await sup.call("echo", {"x": 1}) == {"x": 1}
 
         # A death mid-call with no events seen: retried once on a restarted process.
@@ -74,8 +76,11 @@ def test_a_healthy_window_resets_the_counter() -> None:
 
         spawned: list[int] = []
         sup = Supervisor(
-            "raw-die", _spawner("die_mid_call", spawned), RestartPolicy(healthy_window=10),
-            sleep=no_sleep, clock=lambda: now[0],
+            "raw-die",
+            _spawner("die_mid_call", spawned),
+            RestartPolicy(healthy_window=10),
+            sleep=no_sleep,
+            clock=lambda: now[0],
         )
         for _ in range(3):
             proc = await sup.process()

@@ -62,7 +62,8 @@ def test_missing_provider_is_a_clear_error_with_an_install_hint(
         host.resolve("claude")
     err = info.value
     assert "no provider plugin for tool 'claude'" in err.message
-    assert err.hint is not None and "animus plugin install animus-provider-claude" in err.hint
+    assert err.hint is not None
+    assert "animus plugin install animus-provider-claude" in err.hint
 
 
 def test_run_streams_events_before_the_response_and_reuses_the_process(
@@ -72,8 +73,11 @@ def test_run_streams_events_before_the_response_and_reuses_the_process(
         host = _host(project, host_env)
         events: list[SessionEvent] = []
         try:
-            script = [{"thinking": "hmm"}, {"write_file": {"path": "out.txt", "content": "x"}},
-                      {"text": "done"}]
+            script = [
+                {"thinking": "hmm"},
+                {"write_file": {"path": "out.txt", "content": "x"}},
+                {"text": "done"},
+            ]
             response = await host.run(
                 "mock",
                 AgentRunRequest(prompt="go", cwd=str(project), mock_script=script),  # type: ignore[call-arg]
@@ -109,11 +113,12 @@ def test_cancel_ends_the_session_and_kills_its_process_group(
                 sids.append(event.session_id)
             started.set()
 
-        script = [{"text": "working"},
-                  {"run": {"command": "sleep 60 & echo $! > child.pid; sleep 60"}}]
+        script = [
+            {"text": "working"},
+            {"run": {"command": "sleep 60 & echo $! > child.pid; sleep 60"}},
+        ]
         run = asyncio.create_task(
-            host.run("mock", {"prompt": "p", "cwd": str(project), "mock_script": script},
-                     on_event)
+            host.run("mock", {"prompt": "p", "cwd": str(project), "mock_script": script}, on_event)
         )
         try:
             await asyncio.wait_for(started.wait(), 30)
@@ -127,7 +132,8 @@ def test_cancel_ends_the_session_and_kills_its_process_group(
             assert await host.cancel(sids[0]) is True
             with pytest.raises(SessionCancelledError) as info:
                 await run
-            assert info.value.category == "cancelled" and not info.value.retryable
+            assert info.value.category == "cancelled"
+            assert not info.value.retryable
             for _ in range(500):  # SIGKILL is delivered at once; reaping may lag a moment
                 if not _alive(child):
                     break
@@ -150,9 +156,13 @@ def test_resume_continues_a_cancelled_session(project: Path, host_env: dict[str,
         host = _host(project, host_env)
         script = {"steps": [{"text": "one"}, {"sleep": 60}, {"text": "two"}]}
         started = asyncio.Event()
-        run = asyncio.create_task(host.run(
-            "mock", {"prompt": "p", "cwd": str(project), "session_id": "sess-1",
-                     "mock_script": script}, lambda e: started.set()))
+        run = asyncio.create_task(
+            host.run(
+                "mock",
+                {"prompt": "p", "cwd": str(project), "session_id": "sess-1", "mock_script": script},
+                lambda e: started.set(),
+            )
+        )
         try:
             await asyncio.wait_for(started.wait(), 30)
             await host.cancel("sess-1")
@@ -173,7 +183,8 @@ def test_death_before_any_event_is_retried_once(project: Path, host_env: dict[st
         script = [{"crash": {"exit_code": 9, "once_marker": ".crashed"}}, {"text": "survived"}]
         try:
             response = await host.run(
-                "mock", {"prompt": "p", "cwd": str(project), "mock_script": script})
+                "mock", {"prompt": "p", "cwd": str(project), "mock_script": script}
+            )
             assert response.output == "survived"
             assert (project / ".crashed").exists()
             assert host.pool.stats.started == 2
@@ -193,8 +204,10 @@ def test_death_after_an_event_is_not_retried_and_is_retryable(
             with pytest.raises(SessionError) as info:
                 await host.run("mock", {"prompt": "p", "cwd": str(project), "mock_script": script})
             err = info.value
-            assert err.retryable and err.category == "process_exited"
-            assert "exit code 9" in err.message and "scripted crash" in err.message
+            assert err.retryable
+            assert err.category == "process_exited"
+            assert "exit code 9" in err.message
+            assert "scripted crash" in err.message
             assert host.pool.stats.started == 1
         finally:
             await host.aclose()
@@ -209,9 +222,16 @@ def test_structured_errors_are_not_retryable_and_keep_the_process(
         host = _host(project, host_env)
         try:
             with pytest.raises(SessionError) as info:
-                await host.run("mock", {"prompt": "p", "cwd": str(project),
-                                        "mock_script": [{"fail": "model_not_supported: x"}]})
-            assert not info.value.retryable and info.value.category == "run_failed"
+                await host.run(
+                    "mock",
+                    {
+                        "prompt": "p",
+                        "cwd": str(project),
+                        "mock_script": [{"fail": "model_not_supported: x"}],
+                    },
+                )
+            assert not info.value.retryable
+            assert info.value.category == "run_failed"
             assert host.pool.idle_count("animus-provider-mock") == 1
         finally:
             await host.aclose()
@@ -225,9 +245,9 @@ def test_provider_that_cannot_start_exhausts_the_budget(
     broken = project / ".animus" / "plugins" / "animus-provider-broken"
     broken.write_text(
         "#!/bin/sh\n"
-        "if [ \"$1\" = --manifest ]; then echo '{\"name\":\"animus-provider-broken\","
-        "\"version\":\"1\",\"plugin_kind\":\"provider\",\"description\":\"d\","
-        "\"protocol_version\":\"1.1.0\"}'; exit 0; fi\n"
+        'if [ "$1" = --manifest ]; then echo \'{"name":"animus-provider-broken",'
+        '"version":"1","plugin_kind":"provider","description":"d",'
+        '"protocol_version":"1.1.0"}\'; exit 0; fi\n'
         "echo 'broken: no credentials' >&2; exit 4\n"
     )
     broken.chmod(0o755)
@@ -247,13 +267,21 @@ def test_provider_that_cannot_start_exhausts_the_budget(
     asyncio.run(main())
 
 
-def test_plugin_environment_holds_only_the_allowlist(project: Path, host_env: dict[str, str]) -> None:
+def test_plugin_environment_holds_only_the_allowlist(
+    project: Path, host_env: dict[str, str]
+) -> None:
     async def main() -> None:
         env = dict(host_env, ANIMUS_CANARY="must-not-leak", ANIMUS_MOCK_SCRIPT_DIR=str(project))
         host = _host(project, env)
         try:
-            await host.run("mock", {"prompt": "p", "cwd": str(project),
-                                    "mock_script": [{"run": "env > seen-env.txt"}]})
+            await host.run(
+                "mock",
+                {
+                    "prompt": "p",
+                    "cwd": str(project),
+                    "mock_script": [{"run": "env > seen-env.txt"}],
+                },
+            )
         finally:
             await host.aclose()
         seen = (project / "seen-env.txt").read_text()
@@ -268,9 +296,16 @@ def test_failure_classification() -> None:
 
     assert classify_failure(PluginExitedError("x", plugin="p", exit_code=1)).retryable
     assert classify_failure(
-        PluginTimeoutError("t", plugin="p", method="m", rpc_code=-32003)).retryable
-    not_supported = PluginCallError("m", plugin="p", method="agent/run", rpc_code=-32602,
-                                    data={"category": "model_not_supported"})
+        PluginTimeoutError("t", plugin="p", method="m", rpc_code=-32003)
+    ).retryable
+    not_supported = PluginCallError(
+        "m",
+        plugin="p",
+        method="agent/run",
+        rpc_code=-32602,
+        data={"category": "model_not_supported"},
+    )
     failure = classify_failure(not_supported)
-    assert not failure.retryable and failure.category == "model_not_supported"
+    assert not failure.retryable
+    assert failure.category == "model_not_supported"
     assert classify_failure(ConnectionResetError()).retryable

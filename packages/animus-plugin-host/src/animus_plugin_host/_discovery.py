@@ -30,9 +30,6 @@ from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
 
-from animus_plugin_protocol import PluginManifest
-from animus_protocol.paths import GlobalPaths, ProjectPaths
-
 from animus_plugin_host._errors import PluginNotFoundError
 from animus_plugin_host._probe import (
     PROBE_TIMEOUT,
@@ -41,6 +38,8 @@ from animus_plugin_host._probe import (
     probe_manifest,
 )
 from animus_plugin_host._registry import read_registry
+from animus_plugin_protocol import PluginManifest
+from animus_protocol.paths import GlobalPaths, ProjectPaths
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -194,9 +193,7 @@ def _entry_point_candidates(warnings: list[DiscoveryWarning]) -> Iterable[_Candi
         value = ep.value.strip()
         script = scripts / value
         if "/" not in value and _is_executable_file(script):
-            yield _Candidate(
-                "installed", value, (str(script),), script, ep.name, cache_salt=salt
-            )
+            yield _Candidate("installed", value, (str(script),), script, ep.name, cache_salt=salt)
             continue
         module = value.split(":", 1)[0]
         spec = find_spec(module) if module.replace(".", "").replace("_", "").isalnum() else None
@@ -312,4 +309,3 @@ def discover(
             sha256=sha,
         )
     return result
-

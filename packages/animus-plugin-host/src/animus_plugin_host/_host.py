@@ -14,8 +14,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from animus_protocol.paths import GlobalPaths, ScopePaths
-
 from animus_plugin_host._discovery import DiscoveredPlugin, DiscoveryResult, discover
 from animus_plugin_host._env import build_plugin_env
 from animus_plugin_host._process import (
@@ -24,6 +22,7 @@ from animus_plugin_host._process import (
     resolve_notification_capacity,
 )
 from animus_plugin_host._supervisor import RestartPolicy, Supervisor
+from animus_protocol.paths import GlobalPaths, ScopePaths
 
 __all__ = ["PluginHost"]
 

@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from animus_plugin_protocol import PluginManifest
-
 from animus_plugin_host._errors import InstallError, PluginNotFoundError
 from animus_plugin_host._lockfile import LockEntry, Scope, lock_roots, read_lock, write_lock
 from animus_plugin_host._probe import ManifestProbeError, file_sha256, probe_manifest
+from animus_plugin_protocol import PluginManifest
 
 __all__ = ["InstalledPlugin", "install_from_path", "install_requirement", "uninstall"]
 
@@ -90,7 +89,13 @@ def _record(
     )
     write_lock(lock_path, entries)
     return InstalledPlugin(
-        manifest.name, manifest.version, manifest.plugin_kind, target, sha, scope, lock_path,
+        manifest.name,
+        manifest.version,
+        manifest.plugin_kind,
+        target,
+        sha,
+        scope,
+        lock_path,
         manifest,
     )
 
@@ -108,7 +113,8 @@ def install_from_path(
     src = Path(source).expanduser().resolve()
     if not src.is_file() or not os.access(src, os.X_OK):
         raise InstallError(
-            f"{src} is not an executable file", details={"path": str(src)},
+            f"{src} is not an executable file",
+            details={"path": str(src)},
             hint="chmod +x it, or pass the plugin's executable rather than its directory",
         )
     lock_path, plugins_dir = _roots(scope, project_root, env)
@@ -119,7 +125,8 @@ def install_from_path(
     if target.exists() and not force and file_sha256(target) != file_sha256(src):
         raise InstallError(
             f"{manifest.name} is already installed at {target} with different contents",
-            details={"path": str(target)}, hint="pass force=True (--force) to replace it",
+            details={"path": str(target)},
+            hint="pass force=True (--force) to replace it",
         )
     plugins_dir.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.installing")
@@ -161,12 +168,15 @@ def install_requirement(
             uv = shutil.which("uv")
             create = (
                 [uv, "venv", "--quiet", "--python", sys.executable, str(venv)]
-                if uv else [sys.executable, "-m", "venv", str(venv)]
+                if uv
+                else [sys.executable, "-m", "venv", str(venv)]
             )
             subprocess.run(create, check=True, capture_output=True, timeout=timeout)
         subprocess.run(
             [*_installer(venv), *pip_args, requirement],
-            check=True, capture_output=True, timeout=timeout,
+            check=True,
+            capture_output=True,
+            timeout=timeout,
         )
     except subprocess.CalledProcessError as exc:
         stderr = (exc.stderr or b"").decode("utf-8", "replace").strip()[-800:]

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from animus_protocol.paths import GlobalPaths, ProjectPaths
 
 from animus_plugin_host._discovery import global_plugins_dir
 from animus_plugin_host._errors import LockfileError
 from animus_plugin_host._probe import file_sha256
+from animus_protocol.paths import GlobalPaths, ProjectPaths
 
 __all__ = [
     "LOCK_SCHEMA_VERSION",
@@ -159,9 +159,7 @@ class LockVerification:
         return [i for i in self.issues if i.problem == "missing"]
 
 
-def lock_roots(
-    project_root: Path | None, env: Mapping[str, str]
-) -> list[tuple[Scope, Path, Path]]:
+def lock_roots(project_root: Path | None, env: Mapping[str, str]) -> list[tuple[Scope, Path, Path]]:
     """``(scope, lockfile, plugins dir)`` for the project (if any) and the global root."""
     roots: list[tuple[Scope, Path, Path]] = []
     if project_root is not None:

@@ -21,9 +21,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from animus_plugin_protocol import PluginManifest
-
 from animus_plugin_host._env import build_plugin_env
+from animus_plugin_protocol import PluginManifest
 
 __all__ = [
     "PROBE_OUTPUT_CAP",
@@ -91,13 +90,15 @@ def probe_manifest(
     source_env = os.environ if env is None else env
     use_cache = cache_dir is not None and cache_key is not None and _cache_enabled(source_env)
     if use_cache:
-        assert cache_dir is not None and cache_key is not None
+        assert cache_dir is not None
+        assert cache_key is not None
         cached = _read_cache(cache_dir, cache_key)
         if cached is not None:
             return cached
     manifest = _run_probe(command, build_plugin_env(source=source_env), timeout, output_cap)
     if use_cache:
-        assert cache_dir is not None and cache_key is not None
+        assert cache_dir is not None
+        assert cache_key is not None
         _write_cache(cache_dir, cache_key, manifest)
     return manifest
 

@@ -22,14 +22,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from animus_plugin_protocol import (
-    MAX_FRAME_BYTES,
-    PROTOCOL_VERSION,
-    FrameDecoder,
-    FrameError,
-    encode_frame,
-)
-
 from animus_plugin_host._errors import (
     HandshakeError,
     PluginCallError,
@@ -38,6 +30,13 @@ from animus_plugin_host._errors import (
     PluginTimeoutError,
 )
 from animus_plugin_host._subscription import PluginNotification, Subscription
+from animus_plugin_protocol import (
+    MAX_FRAME_BYTES,
+    PROTOCOL_VERSION,
+    FrameDecoder,
+    FrameError,
+    encode_frame,
+)
 
 __all__ = [
     "DEFAULT_HANDSHAKE_TIMEOUT",
@@ -115,9 +114,7 @@ class PluginProcess:
         self._closed = asyncio.Event()
         self._stderr_done = asyncio.Event()
         self._reader = asyncio.create_task(self._read_loop(), name=f"plugin-reader:{name}")
-        self._stderr_reader = asyncio.create_task(
-            self._read_stderr(), name=f"plugin-stderr:{name}"
-        )
+        self._stderr_reader = asyncio.create_task(self._read_stderr(), name=f"plugin-stderr:{name}")
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -173,7 +170,10 @@ class PluginProcess:
         return plugin
 
     async def _handshake(
-        self, timeout: float, project_root: Path | str | None, host_version: str
+        self,
+        timeout: float,  # noqa: ASYNC109 - the handshake deadline is a parameter by design
+        project_root: Path | str | None,
+        host_version: str,
     ) -> None:
         params: dict[str, Any] = {
             "protocol_version": PROTOCOL_VERSION,
@@ -211,8 +211,7 @@ class PluginProcess:
                 f"plugin {self.name} speaks protocol {theirs or '(none)'} but the host speaks "
                 f"{PROTOCOL_VERSION}: the major versions differ",
                 details={"plugin": self.name, "plugin_protocol": theirs},
-                hint="install a plugin build for protocol major "
-                f"{_major(PROTOCOL_VERSION)}",
+                hint=f"install a plugin build for protocol major {_major(PROTOCOL_VERSION)}",
             )
         self.initialize_result = result
         self.notify("initialized", {})
@@ -261,7 +260,7 @@ class PluginProcess:
         with contextlib.suppress(PluginHostError):
             self._write(message)
 
-    async def call(self, method: str, params: Any = None, timeout: float | None = None) -> Any:
+    async def call(self, method: str, params: Any = None, timeout: float | None = None) -> Any:  # noqa: ASYNC109 - per-call RPC deadline
         """Send a request and await its result.
 
         Raises :class:`PluginCallError` for an error response, :class:`PluginTimeoutError`
@@ -273,7 +272,14 @@ class PluginProcess:
         message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
         if params is not None:
             message["params"] = params
-        self._write(message)
+        try:
+            self._write(message)
+        except PluginExitedError:
+            # Gone already: let the reader collect the exit status and stderr tail first.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(2.0):
+                    await self._closed.wait()
+            raise self._exited_error("the plugin exited") from None
         self._pending[request_id] = (method, future)
         stdin = self._proc.stdin
         if stdin is not None and stdin.transport.get_write_buffer_size() > (1 << 20):
@@ -299,7 +305,7 @@ class PluginProcess:
                 self.notify("$/cancelRequest", {"id": request_id})
             raise
 
-    async def ping(self, timeout: float = 1.0) -> float:
+    async def ping(self, timeout: float = 1.0) -> float:  # noqa: ASYNC109 - per-call RPC deadline
         """Round-trip ``$/ping``; returns seconds taken."""
         started = time.perf_counter()
         await self.call("$/ping", {}, timeout=timeout)
@@ -467,7 +473,7 @@ class PluginProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, sig)
 
-    async def _wait_exit(self, timeout: float) -> bool:
+    async def _wait_exit(self, timeout: float) -> bool:  # noqa: ASYNC109 - per-call RPC deadline
         try:
             async with asyncio.timeout(timeout):
                 await self._proc.wait()
@@ -476,7 +482,10 @@ class PluginProcess:
         return True
 
     async def shutdown(
-        self, timeout: float = 2.0, term_grace: float = 2.0, kill_grace: float = 2.0
+        self,
+        timeout: float = 2.0,  # noqa: ASYNC109 - each shutdown stage has its own deadline
+        term_grace: float = 2.0,
+        kill_grace: float = 2.0,
     ) -> str:
         """Orderly stop; returns how it ended: ``exited``, ``terminated`` or ``killed``.
 

@@ -54,9 +54,8 @@ def read_registry(path: Path, path_env: str | None) -> tuple[list[RegistryEntry]
         if not isinstance(block, dict):
             problems.append(f"{path}: '{section}:' must be a mapping of name to entry")
             continue
-        for key, value in block.items():
-            if isinstance(value, str):
-                value = {"binary": value}
+        for key, raw in block.items():
+            value = {"binary": raw} if isinstance(raw, str) else raw
             if not isinstance(value, dict) or not isinstance(value.get("binary"), str):
                 problems.append(f"{path}: {section}.{key}: an entry needs a 'binary' string")
                 continue

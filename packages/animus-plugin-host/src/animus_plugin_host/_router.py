@@ -16,12 +16,16 @@ from animus_plugin_host._errors import PluginCallError, RouterSetupError
 
 __all__ = ["SubjectRoute", "SubjectRouter", "subject_kinds_of"]
 
-_KIND_TOKEN = "subject_kind:"
+_SUBJECT_KIND_PREFIX = "subject_kind:"
 
 
 def subject_kinds_of(plugin: DiscoveredPlugin) -> list[str]:
     """Kinds a plugin claims through ``subject_kind:<kind>`` manifest capability tokens."""
-    return [c[len(_KIND_TOKEN) :] for c in plugin.manifest.capabilities if c.startswith(_KIND_TOKEN)]
+    return [
+        c[len(_SUBJECT_KIND_PREFIX) :]
+        for c in plugin.manifest.capabilities
+        if c.startswith(_SUBJECT_KIND_PREFIX)
+    ]
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,8 @@ class SubjectRouter:
         self._globs: dict[str, str] = {}
         problems: list[str] = []
         for plugin, kinds in claims.items():
-            for claim in kinds:
-                claim = claim.strip()
+            for raw_claim in kinds:
+                claim = raw_claim.strip()
                 if not claim:
                     continue
                 table, key = (
@@ -53,7 +57,9 @@ class SubjectRouter:
                 )
                 owner = table.get(key)
                 if owner is not None and owner != plugin:
-                    problems.append(f"subject kind {claim!r} is claimed by both {owner} and {plugin}")
+                    problems.append(
+                        f"subject kind {claim!r} is claimed by both {owner} and {plugin}"
+                    )
                     continue
                 table[key] = plugin
         if problems:

@@ -154,7 +154,7 @@ class Supervisor:
         self,
         method: str,
         params: Any = None,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - per-call RPC deadline
         *,
         retry_if_silent: bool = True,
         events_seen: Callable[[], bool] | None = None,
@@ -175,7 +175,7 @@ class Supervisor:
         proc = await self.process()
         return await proc.call(method, params, timeout)
 
-    async def stop(self, timeout: float = 2.0) -> None:
+    async def stop(self, timeout: float = 2.0) -> None:  # noqa: ASYNC109 - per-call RPC deadline
         """Shut the process down and refuse further starts."""
         async with self._lock:
             self.state = "stopped"

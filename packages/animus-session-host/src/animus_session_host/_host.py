@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,6 @@ from animus_plugin_host import (
     Supervisor,
 )
 from animus_plugin_protocol.kinds.provider import AgentRunRequest, AgentRunResponse
-
 from animus_session_host._errors import (
     ProviderNotFoundError,
     SessionCancelledError,
@@ -47,6 +47,8 @@ from animus_session_host._tools import (
 )
 
 __all__ = ["EventCallback", "SessionEvent", "SessionHost"]
+
+log = logging.getLogger("animus.session_host")
 
 DEFAULT_EVENT_BUFFER = 65_536
 
@@ -131,11 +133,18 @@ class SessionHost:
         request: AgentRunRequest | Mapping[str, Any],
         on_event: EventCallback | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - per-call RPC deadline
     ) -> AgentRunResponse:
         """One ``agent/run`` turn; events stream to ``on_event`` before this returns."""
         plugin = self.resolve(tool)
-        return await self._turn(plugin, tool, "agent/run", request, on_event, timeout)
+        return await self._turn(
+            plugin,
+            tool=tool,
+            method="agent/run",
+            request=request,
+            on_event=on_event,
+            timeout=timeout,
+        )
 
     async def resume(
         self,
@@ -144,13 +153,20 @@ class SessionHost:
         request: AgentRunRequest | Mapping[str, Any],
         on_event: EventCallback | None = None,
         *,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - per-call RPC deadline
     ) -> AgentRunResponse:
         """An ``agent/resume`` turn of ``session_id``."""
         plugin = self.resolve(tool)
         params = _as_params(request)
         params["session_id"] = session_id
-        return await self._turn(plugin, tool, "agent/resume", params, on_event, timeout)
+        return await self._turn(
+            plugin,
+            tool=tool,
+            method="agent/resume",
+            request=params,
+            on_event=on_event,
+            timeout=timeout,
+        )
 
     async def cancel(self, session_id: str) -> bool:
         """Cancel a running session: ``agent/cancel``, then kill its process after a grace.
@@ -180,11 +196,12 @@ class SessionHost:
     async def _turn(
         self,
         plugin: DiscoveredPlugin,
+        *,
         tool: str,
         method: str,
         request: AgentRunRequest | Mapping[str, Any],
         on_event: EventCallback | None,
-        timeout: float | None,
+        timeout: float | None,  # noqa: ASYNC109 - per-call RPC deadline
     ) -> AgentRunResponse:
         params = _as_params(request)
         params.setdefault("cwd", str(self.plugin_host.project_root or Path.cwd()))
@@ -208,7 +225,14 @@ class SessionHost:
                 ) from exc
             active = _Active(plugin.name, process)
             try:
-                return await self._call(process, active, method, params, on_event, timeout)
+                return await self._call(
+                    process,
+                    active,
+                    method=method,
+                    params=params,
+                    on_event=on_event,
+                    timeout=timeout,
+                )
             except _Retry as retry:
                 if retried or active.events:
                     raise retry.error from retry.cause
@@ -229,10 +253,11 @@ class SessionHost:
         self,
         process: PluginProcess,
         active: _Active,
+        *,
         method: str,
         params: dict[str, Any],
         on_event: EventCallback | None,
-        timeout: float | None,
+        timeout: float | None,  # noqa: ASYNC109 - per-call RPC deadline
     ) -> AgentRunResponse:
         requested = params.get("session_id")
         if isinstance(requested, str) and requested:
@@ -249,11 +274,15 @@ class SessionHost:
             if active.cancelled or failure.category == "cancelled":
                 raise SessionCancelledError(
                     f"session {sid or '(unknown)'} was cancelled",
-                    retryable=False, category="cancelled", session_id=sid,
+                    retryable=False,
+                    category="cancelled",
+                    session_id=sid,
                 ) from exc
             error = SessionError(
                 f"{process.name}: {method} failed: {failure.reason}",
-                retryable=failure.retryable, category=failure.category, session_id=sid,
+                retryable=failure.retryable,
+                category=failure.category,
+                session_id=sid,
             )
             if failure.retryable:
                 raise _Retry(error, exc) from exc
@@ -266,7 +295,8 @@ class SessionHost:
         except ValueError as exc:
             raise SessionError(
                 f"{process.name}: {method} returned an invalid AgentRunResponse: {exc}",
-                retryable=False, category="invalid_response",
+                retryable=False,
+                category="invalid_response",
             ) from exc
         if active.session_id is None:
             active.session_id = response.session_id
@@ -292,7 +322,7 @@ class SessionHost:
                     if outcome is not None:
                         await outcome
                 except Exception:  # a broken callback must not break the session
-                    continue
+                    log.exception("session event callback failed")
 
     async def aclose(self) -> None:
         """Cancel nothing; shut down every pooled provider process."""

@@ -7,7 +7,6 @@ from typing import Any
 
 from animus_plugin_protocol import RpcError
 from animus_plugin_protocol.runtime import Plugin, RequestContext
-
 from animus_provider_mock._script import choose_script
 from animus_provider_mock._session import MockRun, SessionState, new_session_id
 
@@ -44,8 +43,9 @@ class MockProvider:
         if state is not None and state.session_id in self.active:
             raise RpcError(-32600, f"session {sid} is already running", category="conflict")
         if state is None or not resume:
-            state = SessionState(sid if isinstance(sid, str) else new_session_id(),
-                                 choose_script(params))
+            state = SessionState(
+                sid if isinstance(sid, str) else new_session_id(), choose_script(params)
+            )
             self.sessions[state.session_id] = state
         if resume and state.script.resume is not None and state.finished:
             steps, start = state.script.resume, 0
@@ -53,9 +53,11 @@ class MockProvider:
             steps, start = state.script.steps, state.next_step  # continue where it stopped
         else:
             steps, start = state.script.steps, 0
-        env = params.get("env") if isinstance(params.get("env"), dict) else {}
-        run = MockRun(state, steps, start, cwd, {str(k): str(v) for k, v in env.items()},
-                      ctx.notify)
+        raw_env = params.get("env")
+        env: dict[str, Any] = raw_env if isinstance(raw_env, dict) else {}
+        run = MockRun(
+            state, steps, start, cwd, {str(k): str(v) for k, v in env.items()}, ctx.notify
+        )
         self.active[state.session_id] = run
         try:
             return await run.execute()

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from animus_plugin_protocol import ErrorCode, RpcError
-
 from animus_provider_mock._script import Script, Step
 
 __all__ = ["BACKEND", "MockRun", "SessionState"]
@@ -71,24 +70,39 @@ class MockRun:
     def _output(self, text: str, final: bool = False) -> None:
         self.notify(
             "agent/output",
-            {"kind": "output", "session_id": self.sid, "text": text, "final": final,
-             "is_final": final},
+            {
+                "kind": "output",
+                "session_id": self.sid,
+                "text": text,
+                "final": final,
+                "is_final": final,
+            },
         )
 
     def _tool_call(self, name: str, arguments: Any) -> None:
         self.tool_calls.append({"tool": name, "arguments": arguments, "server": None})
         self.notify(
             "agent/toolCall",
-            {"kind": "toolCall", "session_id": self.sid, "name": name, "arguments": arguments,
-             "server": None},
+            {
+                "kind": "toolCall",
+                "session_id": self.sid,
+                "name": name,
+                "arguments": arguments,
+                "server": None,
+            },
         )
 
     def _tool_result(self, name: str, output: Any, success: bool) -> None:
         self.tool_results.append({"tool": name, "output": output, "success": success})
         self.notify(
             "agent/toolResult",
-            {"kind": "toolResult", "session_id": self.sid, "name": name, "output": output,
-             "success": success},
+            {
+                "kind": "toolResult",
+                "session_id": self.sid,
+                "name": name,
+                "output": output,
+                "success": success,
+            },
         )
 
     # -- the loop ----------------------------------------------------------------------------
@@ -140,8 +154,9 @@ class MockRun:
             self._output(str(arg))
         elif kind == "thinking":
             self.thinking.append(str(arg))
-            self.notify("agent/thinking", {"kind": "thinking", "session_id": self.sid,
-                                           "text": str(arg)})
+            self.notify(
+                "agent/thinking", {"kind": "thinking", "session_id": self.sid, "text": str(arg)}
+            )
         elif kind == "tool_call":
             spec = _mapping(arg, "tool_call")
             self._tool_call(str(spec.get("name", "tool")), spec.get("arguments"))
@@ -178,10 +193,18 @@ class MockRun:
                 raise RpcError.cancelled(f"session {self.sid} cancelled")
         elif kind == "fail":
             message = arg.get("message") if isinstance(arg, Mapping) else arg
-            self.notify("agent/error", {"kind": "error", "session_id": self.sid,
-                                        "message": str(message), "recoverable": False})
-            raise RpcError(ErrorCode.INTERNAL_ERROR, str(message or "scripted failure"),
-                           category="run_failed")
+            self.notify(
+                "agent/error",
+                {
+                    "kind": "error",
+                    "session_id": self.sid,
+                    "message": str(message),
+                    "recoverable": False,
+                },
+            )
+            raise RpcError(
+                ErrorCode.INTERNAL_ERROR, str(message or "scripted failure"), category="run_failed"
+            )
         elif kind == "crash":
             code = int(arg.get("exit_code", 1) if isinstance(arg, Mapping) else (arg or 1))
             marker = arg.get("once_marker") if isinstance(arg, Mapping) else None
