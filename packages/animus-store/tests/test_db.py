@@ -283,3 +283,16 @@ def test_unopenable_database_path_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(StoreError, match=r"dir\.db"):
         Database(tmp_path / "dir.db")
+
+
+def test_a_forked_child_gets_its_own_connection(tmp_path: Path) -> None:
+    import multiprocessing
+
+    with Database(tmp_path / "w.db") as db:
+        assert db.next_id("TASK") == "TASK-001"
+        ctx = multiprocessing.get_context("fork")
+        child = ctx.Process(target=db.next_id, args=("TASK",))
+        child.start()
+        child.join(60)
+        assert child.exitcode == 0
+        assert db.next_id("TASK") == "TASK-003"

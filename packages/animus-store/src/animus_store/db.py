@@ -74,6 +74,7 @@ class Database:
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._closed = False
+        self._pid = os.getpid()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._migrate()
@@ -143,6 +144,13 @@ class Database:
         """This thread's connection (opened on first use)."""
         if self._closed:
             raise StoreError(f"database {self.path} is closed")
+        if self._pid != os.getpid():
+            # A forked child must never use its parent's SQLite connections: start afresh
+            # (the inherited ones are dropped, not closed, as closing could disturb the
+            # parent's locks).
+            self._pid = os.getpid()
+            self._local = _ThreadState()
+            self._all = []
         conn = self._local.conn
         if conn is None:
             conn = self._connect()
