@@ -123,3 +123,15 @@ def test_concurrent_processes_lose_no_line_across_rotation(
     for n in range(4):
         assert sorted(r["i"] for r in records if r["writer"] == f"w{n}") == list(range(100))
     assert len(log.files()) > 2
+
+
+def test_tail_reads_backwards_across_block_boundaries(tmp_path: Path) -> None:
+    from animus_store.eventlog import _lines_backwards
+
+    path = tmp_path / "e.jsonl"
+    lines = [json.dumps({"n": n, "pad": "q" * (n * 37 % 300)}).encode() for n in range(500)]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    assert list(_lines_backwards(path, block=97)) == lines[::-1]
+    path.write_bytes(b"\n".join(lines))  # no final newline
+    assert list(_lines_backwards(path, block=50)) == lines[::-1]
+    assert [r["n"] for r in EventLog(path).tail(3)] == [497, 498, 499]

@@ -126,15 +126,23 @@ class EventLog:
             yield from self._records(path)
 
     def tail(self, n: int) -> list[dict[str, Any]]:
-        """The last ``n`` records across the current and rotated files, oldest first."""
+        """The last ``n`` records across the current and rotated files, oldest first.
+
+        Files are read backwards in blocks, so the cost follows ``n``, not the log's size.
+        """
         if n <= 0:
             return []
         found: deque[dict[str, Any]] = deque()
         for path in reversed(self.files()):
-            chunk = list(self._records(path))
-            found.extendleft(reversed(chunk[-(n - len(found)) :]))
-            if len(found) >= n:
-                break
+            for raw in _lines_backwards(path):
+                try:
+                    value = json.loads(raw)
+                except ValueError:
+                    continue
+                if isinstance(value, dict):
+                    found.appendleft(value)
+                    if len(found) >= n:
+                        return list(found)
         return list(found)
 
     def iter_since(self, since: int | str | datetime) -> Iterator[dict[str, Any]]:
@@ -158,6 +166,29 @@ class EventLog:
                     continue
                 if when > cutoff:
                     yield record
+
+
+def _lines_backwards(path: Path, block: int = 64 * 1024) -> Iterator[bytes]:
+    """Non-empty lines of ``path`` from last to first."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        return
+    with handle:
+        position = handle.seek(0, os.SEEK_END)
+        pending = b""
+        while position > 0:
+            step = min(block, position)
+            position -= step
+            handle.seek(position)
+            pending = handle.read(step) + pending
+            lines = pending.split(b"\n")
+            pending = lines[0]  # may continue in the previous block
+            for line in reversed(lines[1:]):
+                if line.strip():
+                    yield line
+        if pending.strip():
+            yield pending
 
 
 def _parse_ts(value: str | datetime) -> datetime:
