@@ -1,0 +1,128 @@
+"""Reading and writing task rows: the JSON body plus its summary columns and side tables.
+
+The ``json`` column is the task; the summary columns (status, priority rank, type, assignee,
+timestamps) and the ``task_tags`` / ``task_dependencies`` tables are rewritten from it on
+every save, inside the caller's transaction, so they can never drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from animus_protocol.envelope import InvalidInputError, NotFoundError
+from animus_protocol.ids import TASK_PREFIX, format_id
+from animus_protocol.task import AgentAssignee, HumanAssignee, Task
+from animus_protocol.timeutil import format_rfc3339
+from animus_store.schema import task_priority_rank
+
+__all__ = [
+    "assignee_label",
+    "canonical_task_id",
+    "delete_task_row",
+    "load_task",
+    "load_tasks",
+    "save_task",
+    "task_number",
+]
+
+_TASK_ID = re.compile(rf"{TASK_PREFIX}-(\d+)", re.IGNORECASE)
+
+
+def canonical_task_id(task_id: str) -> str:
+    """``task-7`` and ``TASK-7`` become ``TASK-007``; other spellings pass through trimmed."""
+    text = task_id.strip()
+    if not text:
+        raise InvalidInputError("a task id is required", hint="list ids with: animus task list")
+    match = _TASK_ID.fullmatch(text)
+    if match is None or int(match.group(1)) < 1:
+        return text
+    return format_id(TASK_PREFIX, int(match.group(1)))
+
+
+def task_number(task_id: str) -> int | None:
+    match = _TASK_ID.fullmatch(task_id)
+    return int(match.group(1)) if match else None
+
+
+def assignee_label(task: Task) -> str | None:
+    """The assignee as one string: a human's user id, ``agent:<role>``, or None."""
+    who = task.assignee
+    if isinstance(who, HumanAssignee):
+        return who.user_id
+    if isinstance(who, AgentAssignee):
+        return f"agent:{who.role}"
+    return None
+
+
+def _ts(value: object) -> str | None:
+    from datetime import datetime
+
+    return format_rfc3339(value) if isinstance(value, datetime) else None
+
+
+def save_task(conn: sqlite3.Connection, task: Task) -> None:
+    """Insert or replace the task row and rewrite its tags and dependency edges."""
+    conn.execute(
+        "INSERT OR REPLACE INTO tasks(id, number, status, title, priority, priority_rank, "
+        "task_type, assignee, created_at, updated_at, completed_at, blocked_reason, "
+        "blocked_at, deadline, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            task.id,
+            task_number(task.id),
+            task.status.value,
+            task.title,
+            task.priority.value,
+            task_priority_rank(task.priority.value),
+            task.task_type.value,
+            assignee_label(task),
+            _ts(task.metadata.created_at),
+            _ts(task.metadata.updated_at),
+            _ts(task.metadata.completed_at),
+            task.blocked_reason,
+            _ts(task.blocked_at),
+            _ts(task.deadline),
+            task.to_json(),
+        ),
+    )
+    conn.execute("DELETE FROM task_tags WHERE task_id = ?", (task.id,))
+    conn.executemany(
+        "INSERT OR IGNORE INTO task_tags(task_id, tag) VALUES (?, ?)",
+        [(task.id, tag) for tag in task.tags],
+    )
+    conn.execute("DELETE FROM task_dependencies WHERE task_id = ?", (task.id,))
+    conn.executemany(
+        "INSERT OR IGNORE INTO task_dependencies(task_id, depends_on, dependency_type) "
+        "VALUES (?, ?, ?)",
+        [(task.id, d.task_id, d.dependency_type.value) for d in task.dependencies],
+    )
+
+
+def load_task(conn: sqlite3.Connection, task_id: str) -> Task:
+    row = conn.execute("SELECT json FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(
+            f"task {task_id} not found",
+            details={"task_id": task_id},
+            hint="list existing tasks with: animus task list",
+        )
+    return Task.from_json(row[0])
+
+
+def load_tasks(conn: sqlite3.Connection, task_ids: list[str]) -> dict[str, Task]:
+    """The existing tasks among ``task_ids`` (missing ids are simply absent)."""
+    found: dict[str, Task] = {}
+    for start in range(0, len(task_ids), 500):
+        chunk = task_ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        for (text,) in conn.execute(f"SELECT json FROM tasks WHERE id IN ({marks})", chunk):  # noqa: S608 - placeholders only
+            task = Task.from_json(text)
+            found[task.id] = task
+    return found
+
+
+def delete_task_row(conn: sqlite3.Connection, task_id: str) -> None:
+    # Side tables cascade only with foreign_keys on; delete explicitly to be independent of it.
+    conn.execute("DELETE FROM task_tags WHERE task_id = ?", (task_id,))
+    conn.execute("DELETE FROM task_dependencies WHERE task_id = ?", (task_id,))
+    conn.execute("DELETE FROM tasks WHERE id = ?", (task_id,))

@@ -1,0 +1,721 @@
+"""The built-in task backend on ``workflow.db`` (spec §5.2).
+
+Every mutation is one ``BEGIN IMMEDIATE`` transaction: load the task, change a copy, save it
+(summary columns and side tables rewritten from the JSON body), append a ``history`` row.
+Every real change stamps ``metadata.updated_at`` and bumps ``metadata.version``.
+
+Verb rules beyond the validated status transitions (``animus_protocol.transitions``):
+
+* ``pause`` moves a backlog, ready or blocked task to on-hold and sets ``paused``;
+  ``resume`` moves an on-hold task back to ready (which clears ``paused``).
+* ``block`` is an operator verb: it blocks any task that is not done or cancelled, with a
+  reason; ``reopen`` moves done or cancelled back to backlog.
+* Moving to in-progress while ``blocked-by`` dependencies are not done is a conflict unless
+  forced; ``next()`` only offers ready, unpaused tasks whose dependencies are all done.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from animus_core._subject_history import record_subject_event
+from animus_core._task_query import TaskFilter, TaskPage, query_tasks
+from animus_core._task_rows import (
+    canonical_task_id,
+    delete_task_row,
+    load_task,
+    save_task,
+)
+from animus_protocol.envelope import ConflictError, InvalidInputError
+from animus_protocol.ids import TASK_PREFIX
+from animus_protocol.statuses import (
+    Complexity,
+    DependencyType,
+    Priority,
+    Risk,
+    Scope,
+    TaskStatus,
+    TaskType,
+)
+from animus_protocol.task import (
+    AgentAssignee,
+    ChecklistItem,
+    HumanAssignee,
+    Task,
+    TaskDependency,
+    TaskMetadata,
+    Unassigned,
+)
+from animus_protocol.timeutil import parse_rfc3339, utc_now
+from animus_protocol.transitions import apply_task_status
+
+if TYPE_CHECKING:
+    from animus_core.hub import ServiceHub
+    from animus_store import Database
+
+__all__ = ["UPDATABLE_FIELDS", "TaskFilter", "TaskPage", "TaskService"]
+
+UPDATABLE_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "priority",
+        "task_type",
+        "tags",
+        "risk",
+        "scope",
+        "complexity",
+        "deadline",
+        "assignee",
+        "impact_area",
+        "estimated_effort",
+        "linked_requirements",
+        "linked_architecture_entities",
+        "worktree_path",
+        "branch_name",
+        "resource_requirements",
+        "workflow_metadata",
+    }
+)
+
+_ENUM_FIELDS: dict[str, type[Priority | TaskType | Risk | Scope | Complexity]] = {
+    "priority": Priority,
+    "task_type": TaskType,
+    "risk": Risk,
+    "scope": Scope,
+    "complexity": Complexity,
+}
+
+
+def _invalid_field(exc: ValidationError) -> InvalidInputError:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first.get("loc", ())) or "value"
+    return InvalidInputError(
+        f"invalid {field}: {first.get('msg', 'invalid value')}",
+        details={"field": field, "errors": [str(e.get("msg")) for e in exc.errors()]},
+        hint="check the value against 'animus task create --help'",
+    )
+
+
+def _clean_tags(tags: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(t.strip() for t in tags if t and t.strip()))
+
+
+def _parse_deadline(value: datetime | str | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    text = value.strip()
+    if not text or text.lower() in ("none", "clear"):
+        return None
+    if len(text) == 10:  # a bare date means the end of that day, UTC
+        text = f"{text}T23:59:59Z"
+    return parse_rfc3339(text)
+
+
+class TaskService:
+    """Tasks of one project. Thread- and process-safe (SQLite serializes writers)."""
+
+    def __init__(self, hub: ServiceHub) -> None:
+        self._hub = hub
+
+    @property
+    def _db(self) -> Database:
+        return self._hub.db
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, task_id: str) -> Task:
+        with self._db.read() as conn:
+            return load_task(conn, canonical_task_id(task_id))
+
+    def list(self, flt: TaskFilter | None = None) -> TaskPage:
+        with self._db.read() as conn:
+            return query_tasks(conn, flt or TaskFilter())
+
+    def exists(self, task_id: str) -> bool:
+        with self._db.read() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM tasks WHERE id = ?", (canonical_task_id(task_id),)
+            ).fetchone()
+        return row is not None
+
+    def count_by_status(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in TaskStatus}
+        with self._db.read() as conn:
+            for status, n in conn.execute("SELECT status, COUNT(*) FROM tasks GROUP BY status"):
+                counts[str(status)] = int(n)
+        return counts
+
+    def unmet_dependencies(self, task_id: str) -> builtins.list[str]:
+        """``blocked-by`` dependencies that are not done (a missing task counts as unmet)."""
+        with self._db.read() as conn:
+            tid = canonical_task_id(task_id)
+            load_task(conn, tid)
+            return _unmet(conn, tid)
+
+    def next(self) -> Task | None:
+        """The most urgent ready, unpaused task whose dependencies are all done."""
+        with self._db.read() as conn:
+            row = conn.execute(
+                "SELECT json FROM tasks t WHERE t.status = 'ready' "
+                "AND coalesce(json_extract(t.json, '$.paused'), 0) = 0 "
+                "AND NOT EXISTS (SELECT 1 FROM task_dependencies d "
+                "  LEFT JOIN tasks dep ON dep.id = d.depends_on "
+                "  WHERE d.task_id = t.id AND d.dependency_type = 'blocked-by' "
+                "  AND (dep.status IS NULL OR dep.status != 'done')) "
+                "ORDER BY t.priority_rank ASC, t.number ASC LIMIT 1"
+            ).fetchone()
+        return None if row is None else Task.from_json(row[0])
+
+    # -- create / update / delete ---------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        title: str,
+        description: str = "",
+        task_type: str = "feature",
+        priority: str = "medium",
+        tags: Iterable[str] = (),
+        status: str = "backlog",
+        assignee: str | None = None,
+        deadline: datetime | str | None = None,
+        risk: str | None = None,
+        scope: str | None = None,
+        complexity: str | None = None,
+        linked_requirements: Iterable[str] = (),
+        created_by: str = "cli",
+    ) -> Task:
+        if not title or not title.strip():
+            raise InvalidInputError(
+                "a task needs a non-empty title", hint="pass --title 'what to do'"
+            )
+        now = utc_now()
+        fields: dict[str, Any] = {
+            "title": title.strip(),
+            "description": description,
+            "type": TaskType.parse(task_type),
+            "priority": Priority.parse(priority),
+            "status": TaskStatus.parse(status),
+            "tags": _clean_tags(tags),
+            "deadline": _parse_deadline(deadline),
+            "linked_requirements": list(dict.fromkeys(linked_requirements)),
+            "assignee": _assignee_value(assignee),
+        }
+        for key, value in (("risk", risk), ("scope", scope), ("complexity", complexity)):
+            if value is not None:
+                fields[key] = _ENUM_FIELDS[key].parse(value)
+        with self._db.transaction() as conn:
+            task_id = self._db.next_id(TASK_PREFIX)
+            try:
+                task = Task(
+                    id=task_id,
+                    metadata=TaskMetadata(
+                        created_at=now,
+                        updated_at=now,
+                        created_by=created_by,
+                        updated_by=created_by,
+                        status_changed_at=now,
+                    ),
+                    **fields,
+                )
+            except ValidationError as exc:
+                raise _invalid_field(exc) from None
+            if task.status is TaskStatus.IN_PROGRESS:
+                task.metadata.started_at = now
+            elif task.status is TaskStatus.DONE:
+                task.metadata.completed_at = now
+            save_task(conn, task)
+            record_subject_event(
+                conn,
+                "task.created",
+                subject_id=task.id,
+                is_task=True,
+                message=f"created {task.id}: {task.title}",
+                data={"status": task.status, "by": created_by},
+            )
+        return task
+
+    def update(self, task_id: str, *, by: str = "cli", **changes: Any) -> Task:
+        """Change plain fields (see :data:`UPDATABLE_FIELDS`); status has its own verbs."""
+        unknown = sorted(set(changes) - UPDATABLE_FIELDS)
+        if unknown:
+            raise InvalidInputError(
+                f"cannot update {', '.join(unknown)} on a task",
+                details={"fields": unknown, "accepted": sorted(UPDATABLE_FIELDS)},
+                hint="change status with 'animus task status', dependencies with "
+                "'animus task dependency'",
+            )
+        values = dict(changes)
+        for key, enum in _ENUM_FIELDS.items():
+            if values.get(key) is not None:
+                values[key] = enum.parse(values[key])
+        if "tags" in values:
+            values["tags"] = _clean_tags(values["tags"])
+        if "deadline" in values:
+            values["deadline"] = _parse_deadline(values["deadline"])
+        if "assignee" in values and (
+            values["assignee"] is None or isinstance(values["assignee"], str)
+        ):
+            values["assignee"] = _assignee_value(values["assignee"])
+        if "title" in values and not str(values["title"]).strip():
+            raise InvalidInputError("a task title cannot be empty", hint="pass a non-empty --title")
+
+        def change(task: Task) -> tuple[Task, dict[str, Any]]:
+            data = task.model_dump(by_alias=False)
+            data.update(values)
+            try:
+                out = Task.model_validate(data)
+            except ValidationError as exc:
+                raise _invalid_field(exc) from None
+            if out == task:
+                return task, {}
+            return out, {"changes": sorted(values)}
+
+        return self._mutate(task_id, change, "task.updated", "updated", by)
+
+    def delete(self, task_id: str, *, by: str = "cli") -> Task:
+        """Delete a task; other tasks' dependency edges on it are removed too."""
+        tid = canonical_task_id(task_id)
+        with self._db.transaction() as conn:
+            task = load_task(conn, tid)
+            dependents = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT DISTINCT task_id FROM task_dependencies WHERE depends_on = ?", (tid,)
+                )
+            ]
+            now = utc_now()
+            for dep_id in dependents:
+                other = load_task(conn, dep_id)
+                other = other.model_copy(deep=True)
+                other.dependencies = [d for d in other.dependencies if d.task_id != tid]
+                other.touch(now, by)
+                save_task(conn, other)
+            delete_task_row(conn, tid)
+            record_subject_event(
+                conn,
+                "task.deleted",
+                subject_id=tid,
+                is_task=True,
+                message=f"deleted {tid}: {task.title}",
+                data={"by": by, "dependents_updated": dependents},
+            )
+        return task
+
+    def dependents(self, task_id: str) -> builtins.list[str]:
+        """Tasks with any dependency edge on ``task_id``."""
+        with self._db.read() as conn:
+            return [
+                r[0]
+                for r in conn.execute(
+                    "SELECT DISTINCT task_id FROM task_dependencies WHERE depends_on = ? "
+                    "ORDER BY task_id",
+                    (canonical_task_id(task_id),),
+                )
+            ]
+
+    # -- status ----------------------------------------------------------------------------
+
+    def set_status(
+        self,
+        task_id: str,
+        status: TaskStatus | str,
+        *,
+        force: bool = False,
+        reason: str | None = None,
+        by: str = "cli",
+    ) -> Task:
+        dst = TaskStatus.parse(status)
+
+        def change(task: Task, conn: sqlite3.Connection) -> Task:
+            if dst is TaskStatus.IN_PROGRESS and not force and task.status is not dst:
+                unmet = _unmet(conn, task.id)
+                if unmet:
+                    raise ConflictError(
+                        f"{task.id} waits for {', '.join(unmet)} (blocked-by, not done)",
+                        details={"task_id": task.id, "unmet_dependencies": unmet},
+                        hint="finish those tasks first, or pass --force to start anyway",
+                    )
+            return apply_task_status(task, dst, force=force, reason=reason, now=utc_now(), by=by)
+
+        return self._change_status(task_id, change, by=by, reason=reason, force=force)
+
+    def reopen(self, task_id: str, *, reason: str | None = None, by: str = "cli") -> Task:
+        def change(task: Task, _conn: sqlite3.Connection) -> Task:
+            if not task.status.is_terminal:
+                raise ConflictError(
+                    f"{task.id} is {task.status.value}; only done or cancelled tasks reopen",
+                    details={"task_id": task.id, "status": task.status.value},
+                    hint=f"use 'animus task status {task.id} <status>' to move it instead",
+                )
+            out = apply_task_status(task, TaskStatus.BACKLOG, now=utc_now(), by=by)
+            out.resolution = None
+            return out
+
+        return self._change_status(task_id, change, by=by, reason=reason)
+
+    def pause(self, task_id: str, *, reason: str | None = None, by: str = "cli") -> Task:
+        def change(task: Task, _conn: sqlite3.Connection) -> Task:
+            if task.status is TaskStatus.ON_HOLD and task.paused:
+                return task
+            if task.status not in (TaskStatus.BACKLOG, TaskStatus.READY, TaskStatus.BLOCKED):
+                raise ConflictError(
+                    f"{task.id} is {task.status.value}; only backlog, ready or blocked tasks "
+                    "can be paused",
+                    details={"task_id": task.id, "status": task.status.value},
+                    hint="cancel or block an in-progress task instead",
+                )
+            out = apply_task_status(
+                task, TaskStatus.ON_HOLD, reason=reason or "paused", now=utc_now(), by=by
+            )
+            out.paused = True
+            return out
+
+        return self._change_status(task_id, change, by=by, reason=reason)
+
+    def resume(self, task_id: str, *, by: str = "cli") -> Task:
+        def change(task: Task, _conn: sqlite3.Connection) -> Task:
+            if task.status is not TaskStatus.ON_HOLD:
+                raise ConflictError(
+                    f"{task.id} is {task.status.value}, not paused (on-hold)",
+                    details={"task_id": task.id, "status": task.status.value},
+                    hint=f"pause it first with 'animus task pause {task.id}'",
+                )
+            return apply_task_status(task, TaskStatus.READY, now=utc_now(), by=by)
+
+        return self._change_status(task_id, change, by=by)
+
+    def block(self, task_id: str, reason: str, *, by: str = "cli") -> Task:
+        if not reason or not reason.strip():
+            raise InvalidInputError(
+                "blocking a task needs a reason", hint="pass --reason 'what it waits for'"
+            )
+
+        def change(task: Task, _conn: sqlite3.Connection) -> Task:
+            if task.status.is_terminal:
+                raise ConflictError(
+                    f"{task.id} is {task.status.value}; a finished task cannot be blocked",
+                    details={"task_id": task.id, "status": task.status.value},
+                    hint=f"reopen it first with 'animus task reopen {task.id}'",
+                )
+            out = apply_task_status(
+                task, TaskStatus.BLOCKED, force=True, reason=reason.strip(), now=utc_now(), by=by
+            )
+            if out is task:  # already blocked: update the reason
+                out = task.model_copy(deep=True)
+                out.blocked_reason = reason.strip()
+                out.touch(utc_now(), by)
+            out.blocked_by = by
+            return out
+
+        return self._change_status(task_id, change, by=by, reason=reason)
+
+    # -- dependencies ------------------------------------------------------------------------
+
+    def add_dependency(
+        self,
+        task_id: str,
+        depends_on: str,
+        dependency_type: DependencyType | str = DependencyType.BLOCKED_BY,
+        *,
+        by: str = "cli",
+    ) -> Task:
+        dep_type = DependencyType.parse(dependency_type)
+        dep_id = canonical_task_id(depends_on)
+
+        def change(task: Task, conn: sqlite3.Connection) -> tuple[Task, dict[str, Any]]:
+            if dep_id == task.id:
+                raise InvalidInputError(
+                    f"{task.id} cannot depend on itself",
+                    details={"task_id": task.id},
+                    hint="name a different task as the dependency",
+                )
+            load_task(conn, dep_id)
+            if any(
+                d.task_id == dep_id and d.dependency_type is dep_type for d in task.dependencies
+            ):
+                return task, {}
+            if dep_type is DependencyType.BLOCKED_BY:
+                path = _blocked_by_path(conn, dep_id, task.id)
+                if path is not None:
+                    cycle = " -> ".join([task.id, *path])
+                    raise ConflictError(
+                        f"adding {task.id} blocked-by {dep_id} would make a cycle: {cycle}",
+                        details={
+                            "task_id": task.id,
+                            "depends_on": dep_id,
+                            "cycle": [task.id, *path],
+                        },
+                        hint="remove one of the dependencies in the cycle first",
+                    )
+            out = task.model_copy(deep=True)
+            out.dependencies.append(TaskDependency(task_id=dep_id, dependency_type=dep_type))
+            return out, {"depends_on": dep_id, "dependency_type": dep_type}
+
+        return self._mutate_conn(task_id, change, "task.dependency-added", "dependency added", by)
+
+    def remove_dependency(
+        self,
+        task_id: str,
+        depends_on: str,
+        dependency_type: DependencyType | str | None = None,
+        *,
+        by: str = "cli",
+    ) -> Task:
+        """Remove the edge(s) on ``depends_on`` (of one type, or every type)."""
+        dep_type = None if dependency_type is None else DependencyType.parse(dependency_type)
+        dep_id = canonical_task_id(depends_on)
+
+        def change(task: Task, _conn: sqlite3.Connection) -> tuple[Task, dict[str, Any]]:
+            keep = [
+                d
+                for d in task.dependencies
+                if not (d.task_id == dep_id and (dep_type is None or d.dependency_type is dep_type))
+            ]
+            if len(keep) == len(task.dependencies):
+                from animus_protocol.envelope import NotFoundError
+
+                raise NotFoundError(
+                    f"{task.id} has no dependency on {dep_id}",
+                    details={"task_id": task.id, "depends_on": dep_id},
+                    hint=f"see its dependencies with 'animus task get {task.id}'",
+                )
+            out = task.model_copy(deep=True)
+            out.dependencies = keep
+            return out, {"depends_on": dep_id}
+
+        return self._mutate_conn(
+            task_id, change, "task.dependency-removed", "dependency removed", by
+        )
+
+    # -- checklist, assignee, priority, deadline ----------------------------------------------
+
+    def checklist_add(self, task_id: str, description: str, *, by: str = "cli") -> Task:
+        if not description or not description.strip():
+            raise InvalidInputError(
+                "a checklist item needs a description", hint="pass the item text"
+            )
+
+        def change(task: Task) -> tuple[Task, dict[str, Any]]:
+            out = task.model_copy(deep=True)
+            numbers = [
+                int(i.id[5:])
+                for i in task.checklist
+                if i.id.startswith("item-") and i.id[5:].isdigit()
+            ]
+            item_id = f"item-{max(numbers, default=0) + 1}"
+            out.checklist.append(ChecklistItem(id=item_id, description=description.strip()))
+            return out, {"item_id": item_id}
+
+        return self._mutate(task_id, change, "task.checklist-added", "checklist item added", by)
+
+    def checklist_update(
+        self,
+        task_id: str,
+        item_id: str,
+        *,
+        completed: bool | None = None,
+        description: str | None = None,
+        by: str = "cli",
+    ) -> Task:
+        def change(task: Task) -> tuple[Task, dict[str, Any]]:
+            out = task.model_copy(deep=True)
+            for item in out.checklist:
+                if item.id == item_id:
+                    if description is not None and description.strip():
+                        item.description = description.strip()
+                    if completed is not None and completed != item.completed:
+                        item.completed = completed
+                        item.completed_at = utc_now() if completed else None
+                    if out == task:
+                        return task, {}
+                    return out, {"item_id": item_id, "completed": item.completed}
+            from animus_protocol.envelope import NotFoundError
+
+            raise NotFoundError(
+                f"{task.id} has no checklist item {item_id}",
+                details={
+                    "task_id": task.id,
+                    "item_id": item_id,
+                    "items": [i.id for i in task.checklist],
+                },
+                hint=f"see its checklist with 'animus task get {task.id}'",
+            )
+
+        return self._mutate(task_id, change, "task.checklist-updated", "checklist item updated", by)
+
+    def assign(
+        self,
+        task_id: str,
+        assignee: str | None,
+        *,
+        assignee_type: str = "human",
+        model: str | None = None,
+        by: str = "cli",
+    ) -> Task:
+        """Assign to a human (user id) or an agent (role, optional model); None unassigns."""
+        value = _assignee_value(assignee, assignee_type=assignee_type, model=model)
+
+        def change(task: Task) -> tuple[Task, dict[str, Any]]:
+            if task.assignee == value:
+                return task, {}
+            out = task.model_copy(deep=True)
+            out.assignee = value
+            return out, {"assignee": value.model_dump()}
+
+        return self._mutate(task_id, change, "task.assigned", "assigned", by)
+
+    def set_priority(self, task_id: str, priority: Priority | str, *, by: str = "cli") -> Task:
+        return self.update(task_id, priority=Priority.parse(priority), by=by)
+
+    def set_deadline(
+        self, task_id: str, deadline: datetime | str | None, *, by: str = "cli"
+    ) -> Task:
+        return self.update(task_id, deadline=deadline, by=by)
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    def _mutate(
+        self,
+        task_id: str,
+        change: Callable[[Task], tuple[Task, dict[str, Any]]],
+        event_type: str,
+        verb: str,
+        by: str,
+    ) -> Task:
+        return self._mutate_conn(task_id, lambda t, _c: change(t), event_type, verb, by)
+
+    def _mutate_conn(
+        self,
+        task_id: str,
+        change: Callable[[Task, sqlite3.Connection], tuple[Task, dict[str, Any]]],
+        event_type: str,
+        verb: str,
+        by: str,
+    ) -> Task:
+        tid = canonical_task_id(task_id)
+        with self._db.transaction() as conn:
+            task = load_task(conn, tid)
+            out, data = change(task, conn)
+            if out is task:
+                return task
+            out.touch(utc_now(), by)
+            save_task(conn, out)
+            record_subject_event(
+                conn,
+                event_type,
+                subject_id=tid,
+                is_task=True,
+                message=f"{verb} {tid}",
+                data={**data, "by": by},
+            )
+        return out
+
+    def _change_status(
+        self,
+        task_id: str,
+        change: Callable[[Task, sqlite3.Connection], Task],
+        *,
+        by: str,
+        reason: str | None = None,
+        force: bool = False,
+    ) -> Task:
+        tid = canonical_task_id(task_id)
+        with self._db.transaction() as conn:
+            task = load_task(conn, tid)
+            out = change(task, conn)
+            if out is task:
+                return task
+            save_task(conn, out)
+            data: dict[str, Any] = {"from": task.status, "to": out.status, "by": by}
+            if reason:
+                data["reason"] = reason
+            if force:
+                data["forced"] = True
+            record_subject_event(
+                conn,
+                "task.status-changed",
+                subject_id=tid,
+                is_task=True,
+                message=f"{tid}: {task.status.value} -> {out.status.value}",
+                data=data,
+            )
+        return out
+
+
+def _assignee_value(
+    assignee: str | None, *, assignee_type: str = "human", model: str | None = None
+) -> AgentAssignee | HumanAssignee | Unassigned:
+    if assignee is None or assignee.strip().lower() in ("", "unassigned", "none"):
+        return Unassigned()
+    name = assignee.strip()
+    kind = assignee_type.strip().lower()
+    if name.startswith("agent:"):
+        kind, name = "agent", name[len("agent:") :]
+    if kind == "agent":
+        return AgentAssignee(role=name, model=model)
+    if kind == "human":
+        return HumanAssignee(user_id=name)
+    raise InvalidInputError(
+        f"unknown assignee type {assignee_type!r}", hint="use --type human or --type agent"
+    )
+
+
+def _unmet(conn: sqlite3.Connection, task_id: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT d.depends_on FROM task_dependencies d LEFT JOIN tasks t ON t.id = d.depends_on "
+        "WHERE d.task_id = ? AND d.dependency_type = 'blocked-by' "
+        "AND (t.status IS NULL OR t.status != 'done') ORDER BY d.depends_on",
+        (task_id,),
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _blocked_by_path(conn: sqlite3.Connection, start: str, target: str) -> list[str] | None:
+    """A ``blocked-by`` path start -> ... -> target, or None (breadth-first, bounded)."""
+    parent: dict[str, str | None] = {start: None}
+    frontier = [start]
+    while frontier:
+        node = frontier.pop(0)
+        if node == target:
+            path: list[str] = []
+            cur: str | None = node
+            while cur is not None:
+                path.append(cur)
+                cur = parent[cur]
+            return path[::-1]
+        for (nxt,) in conn.execute(
+            "SELECT depends_on FROM task_dependencies WHERE task_id = ? "
+            "AND dependency_type = 'blocked-by'",
+            (node,),
+        ):
+            if nxt not in parent:
+                parent[nxt] = node
+                frontier.append(nxt)
+    return None
+
+
+def task_filter(**criteria: Any) -> TaskFilter:
+    """A :class:`TaskFilter` from loose keyword input (lists or single values)."""
+
+    def tup(value: Any) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        return tuple(value)
+
+    known: Mapping[str, Any] = {
+        "status": tup(criteria.pop("status", None)),
+        "priority": tup(criteria.pop("priority", None)),
+        "task_type": tup(criteria.pop("task_type", None)),
+        "tags": tup(criteria.pop("tags", None)),
+    }
+    return TaskFilter(**known, **criteria)
