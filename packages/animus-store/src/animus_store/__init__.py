@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         migrate_repo_local_state,
         migrate_state_machines,
     )
+    from animus_store.ownership import ScopeClaim, claim_scope
     from animus_store.redact import REDACTED, Redactor
     from animus_store.schema import SCHEMA_VERSION, requirement_priority_rank, task_priority_rank
     from animus_store.scope_root import ScopeRoot, ensure_scope_root, git_origin, open_scope_root
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
 __version__ = _version("animus-store")
 
 _LAZY: dict[str, str] = {
+    "ScopeClaim": "animus_store.ownership",
+    "claim_scope": "animus_store.ownership",
     "CorruptStateError": "animus_store.errors",
     "Database": "animus_store.db",
     "EventLog": "animus_store.eventlog",
@@ -120,6 +123,7 @@ __all__ = [
     "RedactionConfigError",
     "Redactor",
     "SchemaVersionError",
+    "ScopeClaim",
     "ScopeRoot",
     "StaleFencingTokenError",
     "StateWriteError",
@@ -129,6 +133,7 @@ __all__ = [
     "StepRecord",
     "StoreError",
     "__version__",
+    "claim_scope",
     "ensure_scope_root",
     "format_id",
     "git_origin",
