@@ -244,3 +244,35 @@ def _build_wheel(tmp_path: Path) -> Path:
     assert sys.executable
     assert os.path.exists(wheel)
     return wheel
+
+
+def test_system_path_only_on_request(
+    tmp_path: Path, plugin_env: dict[str, str], make_plugin: Callable[..., Path]
+) -> None:
+    bin_dir = tmp_path / "sysbin"
+    make_plugin(bin_dir / "animus-echo")
+    env = dict(plugin_env, PATH=f"{bin_dir}{os.pathsep}{plugin_env['PATH']}")
+    assert "animus-echo" not in discover(None, env=env).plugins
+    found = discover(None, env=env, include_system_path=True)
+    assert found.get("animus-echo").source == "system_path"
+
+
+def test_plugin_host_shares_one_supervisor_per_plugin(
+    tmp_path: Path, plugin_env: dict[str, str], make_plugin: Callable[..., Path]
+) -> None:
+    make_plugin(Path(plugin_env["ANIMUS_HOME"]) / "plugins" / "animus-echo")
+
+    async def main() -> None:
+        host = PluginHost(None, env=plugin_env, log_dir=tmp_path / "logs")
+        sup = host.supervisor("animus-echo")
+        assert host.supervisor("animus-echo") is sup
+        assert (await sup.call("echo/say", {"text": "a"}))["text"] == "a"
+        first = sup.current
+        assert first is not None
+        assert (await sup.call("echo/say", {"text": "b"}))["text"] == "b"
+        assert sup.current is first  # the same long-lived process served both calls
+        await host.aclose()
+        assert not first.alive
+        assert (tmp_path / "logs" / "animus-echo.log").exists()
+
+    asyncio.run(main())
