@@ -309,3 +309,60 @@ def test_failure_classification() -> None:
     assert not failure.retryable
     assert failure.category == "model_not_supported"
     assert classify_failure(ConnectionResetError()).retryable
+
+
+STUBBORN = """
+import json, signal, subprocess, sys
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+if "--manifest" in sys.argv:
+    print(json.dumps({"name": "animus-provider-stubborn", "version": "1",
+                      "plugin_kind": "provider", "description": "ignores cancel",
+                      "protocol_version": "1.1.0"}))
+    sys.exit(0)
+out = sys.stdout
+for raw in sys.stdin:
+    msg = json.loads(raw)
+    if msg.get("method") == "initialize":
+        out.write(json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": {
+            "protocol_version": "1.1.0", "plugin_info": {"name": "animus-provider-stubborn",
+            "version": "1", "plugin_kind": "provider"}, "capabilities": {"methods": []}}}) + "\\n")
+        out.flush()
+    elif msg.get("method") == "agent/run":
+        child = subprocess.Popen(["sleep", "60"])  # stays in the plugin's process group
+        with open(msg["params"]["cwd"] + "/stub-child.pid", "w") as handle:
+            handle.write(str(child.pid))
+        out.write(json.dumps({"jsonrpc": "2.0", "method": "agent/output", "params": {
+            "session_id": "stub-1", "text": "busy", "final": False}}) + "\\n")
+        out.flush()
+"""
+
+
+def test_cancel_kills_a_provider_that_ignores_it(project: Path, host_env: dict[str, str]) -> None:
+    import sys
+
+    stub = project / ".animus" / "plugins" / "animus-provider-stubborn"
+    stub.write_text(f"#!{sys.executable}\n{STUBBORN}")
+    stub.chmod(0o755)
+
+    async def main() -> None:
+        host = _host(project, host_env, cancel_grace=0.3)
+        started = asyncio.Event()
+        run = asyncio.create_task(
+            host.run("stubborn", {"prompt": "p", "cwd": str(project)}, lambda e: started.set())
+        )
+        try:
+            await asyncio.wait_for(started.wait(), 30)
+            child = int((project / "stub-child.pid").read_text())
+            assert await host.cancel("stub-1") is True
+            with pytest.raises(SessionCancelledError):
+                await run
+            for _ in range(500):
+                if not _alive(child):
+                    break
+                await asyncio.sleep(0.01)
+            assert not _alive(child)  # the whole process group went, SIGTERM or not
+            assert host.pool.idle_count() == 0  # the killed process is not pooled
+        finally:
+            await host.aclose()
+
+    asyncio.run(main())

@@ -513,6 +513,15 @@ class PluginProcess:
         await self._finish_tasks()
         return outcome
 
+    async def terminate(self, grace: float = 0.5) -> None:
+        """SIGTERM the process group (a chance to clean up its children), SIGKILL after
+        ``grace`` seconds."""
+        self._signal_group(signal.SIGTERM)
+        if not await self._wait_exit(grace):
+            self._signal_group(signal.SIGKILL)
+            await self._wait_exit(5.0)
+        await self._finish_tasks()
+
     async def kill(self) -> None:
         """SIGKILL the whole process group and wait for the reader to finish."""
         self._signal_group(signal.SIGKILL)

@@ -181,15 +181,15 @@ class SessionHost:
                 details={"session_id": session_id, "running": self.active_sessions()},
             )
         active.cancelled = True
-        with contextlib.suppress(PluginHostError):
-            await active.process.call(
-                "agent/cancel", {"session_id": session_id}, timeout=self.cancel_grace
-            )
         try:
             async with asyncio.timeout(self.cancel_grace):
+                with contextlib.suppress(PluginHostError):
+                    await active.process.call("agent/cancel", {"session_id": session_id})
                 await active.done.wait()
         except TimeoutError:
-            await active.process.kill()  # it did not stop in time: end its process group
+            # It did not stop in time: end the provider's process group (SIGTERM first so
+            # a provider can still kill the agent CLI it started, then SIGKILL).
+            await active.process.terminate(grace=0.5)
             await active.done.wait()
         return True
 
