@@ -9,13 +9,14 @@ plugin name for callers that want a long-lived, restarted process.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from animus_plugin_host._discovery import DiscoveredPlugin, DiscoveryResult, discover
-from animus_plugin_host._env import build_plugin_env
+from animus_plugin_host._env import build_plugin_env, missing_required_env
 from animus_plugin_host._process import (
     DEFAULT_HANDSHAKE_TIMEOUT,
     PluginProcess,
@@ -25,6 +26,8 @@ from animus_plugin_host._supervisor import RestartPolicy, Supervisor
 from animus_protocol.paths import GlobalPaths, ScopePaths
 
 __all__ = ["PluginHost"]
+
+log = logging.getLogger("animus.plugin_host")
 
 
 class PluginHost:
@@ -83,6 +86,15 @@ class PluginHost:
         """Spawn and handshake one process of ``plugin``."""
         if isinstance(plugin, str):
             plugin = self.plugin(plugin)
+        required = [r.name for r in plugin.manifest.env_required if r.required]
+        missing = missing_required_env(required, {**self.env, **(extra_env or {})})
+        if missing:
+            log.warning(
+                "plugin %s requires %s, which %s unset",
+                plugin.name,
+                ", ".join(missing),
+                "is" if len(missing) == 1 else "are",
+            )
         cwd = self.project_root or Path.cwd()
         return await PluginProcess.start(
             plugin.command,
