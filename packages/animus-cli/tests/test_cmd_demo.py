@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from animus_cli.app import run
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def data(self) -> Any:
+        env = json.loads(self.out)
+        assert env["schema"] == "animus.cli.v1"
+        assert env["ok"] is True
+        return env["data"]
+
+    @property
+    def error(self) -> dict[str, Any]:
+        env = json.loads(self.err)
+        assert env["ok"] is False
+        return env["error"]  # type: ignore[no-any-return]
+
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    monkeypatch.setenv("ANIMUS_HOME", str(tmp_path / "home"))
+    return root
+
+
+@pytest.fixture
+def animus(project: Path, capsys: pytest.CaptureFixture[str]) -> Invoke:
+    def invoke(*args: str) -> Result:
+        capsys.readouterr()
+        code = run(["--project-root", str(project), *args])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
+
+
+def test_demo_json_dispatches_the_chain_in_order(animus: Invoke, tmp_path: Path) -> None:
+    r = animus("--json", "demo")
+    assert r.code == 0, r.err
+    data = r.data
+    assert data["ok"] is True
+    assert [round_["leased"] for round_ in data["rounds"]] == [
+        ["TASK-001"],
+        ["TASK-002"],
+        ["TASK-003"],
+    ]
+    assert [t["status"] for t in data["tasks"]] == ["done", "done", "done"]
+    assert data["queue"]["completed"] == 3
+    assert "Stand-in" in data["stand_in"]
+    # nothing is left behind and the real ANIMUS_HOME was not used
+    assert not Path(data["project_root"]).exists()
+    assert not (tmp_path / "home").exists()
+
+
+def test_demo_human_keep_and_dir(animus: Invoke, tmp_path: Path) -> None:
+    target = tmp_path / "demo-here"
+    home = tmp_path / "demo-home"
+    r = animus("demo", "--dir", str(target), "--animus-home", str(home), "--keep")
+    assert r.code == 0, r.err
+    assert "round 1: leased TASK-001" in r.out
+    assert "Stand-in" in r.out
+    assert "summary" in r.out
+    assert "TASK-003" in r.out
+    assert f"kept: project {target}" in r.out
+    assert (target / ".git").is_dir()
+    assert (target / ".animus" / "config.json").is_file()
+    assert any(home.iterdir())
+    r = animus("--json", "demo", "--dir", str(target))
+    assert (r.code, r.error["code"]) == (2, "invalid_input")

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from animus_cli.app import run
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def data(self) -> Any:
+        env = json.loads(self.out)
+        assert env["schema"] == "animus.cli.v1"
+        assert env["ok"] is True
+        return env["data"]
+
+    @property
+    def error(self) -> dict[str, Any]:
+        env = json.loads(self.err)
+        assert env["ok"] is False
+        return env["error"]  # type: ignore[no-any-return]
+
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    monkeypatch.setenv("ANIMUS_HOME", str(tmp_path / "home"))
+    return root
+
+
+@pytest.fixture
+def animus(project: Path, capsys: pytest.CaptureFixture[str]) -> Invoke:
+    def invoke(*args: str) -> Result:
+        capsys.readouterr()
+        code = run(["--project-root", str(project), *args])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
+
+
+def test_status_human_and_json(animus: Invoke, project: Path) -> None:
+    from animus_core.hub import ServiceHub
+    from animus_protocol.workflow import WorkflowRun
+
+    with ServiceHub(project) as hub:
+        a = hub.tasks.create(title="first", status="ready").id
+        b = hub.tasks.create(title="second", status="ready").id
+        hub.tasks.add_dependency(b, a)
+        hub.queue.enqueue_subject("task", a, workflow_ref="standard")
+        for n in range(4):
+            hub.runs.save(
+                WorkflowRun(
+                    id=f"wf-{n}",
+                    task_id=a,
+                    subject={"Task": {"id": a}},
+                    status="failed",
+                    failure_reason=f"boom {n}",
+                )
+            )
+    r = animus("status")
+    assert r.code == 0
+    assert "tasks     2 (ready 2)" in r.out
+    assert "1 queued: 1 pending" in r.out
+    assert f"waiting on {a}" in r.out
+    assert r.out.count("boom") == 3
+    r = animus("--json", "status", "--failures", "1")
+    assert r.data["tasks"] == {"ready": 2}
+    assert len(r.data["recent_failures"]) == 1
+    assert r.data["queue"]["pending"] == 1
+    assert r.data["blocked"][0]["waiting_on"] == [a]
+    r = animus("--json", "status", "--failures", "-1")
+    assert (r.code, r.error["code"]) == (2, "invalid_input")
+    assert r.error["details"]["stage"] == "parse"
