@@ -32,7 +32,7 @@ from animus_core._subject_requirement_rows import (
     save_requirement,
 )
 from animus_core._task_rows import save_task
-from animus_protocol.envelope import InvalidInputError
+from animus_protocol.envelope import ConflictError, InvalidInputError
 from animus_protocol.ids import REQUIREMENT_PREFIX
 from animus_protocol.requirement import Requirement, RequirementComment, RequirementsExecutionResult
 from animus_protocol.statuses import (
@@ -254,7 +254,18 @@ class RequirementService:
         ev = RequirementEvent.parse(event)
         with self._db.transaction() as conn:
             req = load_requirement(conn, canonical_requirement_id(requirement_id))
-            out = apply_requirement_event(req, ev, now=utc_now(), budget=self.rework_budget)
+            try:
+                out = apply_requirement_event(req, ev, now=utc_now(), budget=self.rework_budget)
+            except ConflictError as exc:
+                if exc.hint is None:
+                    accepted = exc.details.get("accepted") or []
+                    exc.hint = (
+                        f"apply one of: {', '.join(accepted)}"
+                        if accepted
+                        else f"{req.id} is {req.status.value}; move it with "
+                        "'animus requirement status' (or --force)"
+                    )
+                raise
             save_requirement(conn, out)
             record_subject_event(
                 conn,

@@ -100,6 +100,7 @@ class SubjectRouter:
 
     def default_kind(self) -> str | None:
         """``default_subject_kind`` from ``.animus/config.json`` (None when absent)."""
+        self._hub.ensure_ready()  # bootstrap writes the default config on first use
         path = self._hub.project_paths.config_json
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
