@@ -1,8 +1,11 @@
 """The serve loop: frames in on stdin, frames out on the real stdout, nothing else there.
 
 Each request runs as its own asyncio task, so a slow handler never delays a fast one and
-answers may leave in any order. Input is read by one thread (works for pipes, files and
-sockets alike) and handed to the event loop chunk by chunk.
+answers may leave in any order. Input is read on the event loop itself (``add_reader`` on a
+non-blocking pipe or socket), so a frame is decoded and dispatched in the callback that saw
+it arrive, with no thread hand-off; stdin that cannot be polled (a regular file) falls back
+to one reader thread. ``$/ping`` is answered straight from the decoded frame, before any
+model parsing, since it is the host's liveness probe and carries nothing to validate.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
+import json
 import os
 import sys
 import threading
@@ -43,6 +48,9 @@ __all__ = ["PluginSession", "serve_stdio"]
 _READ_CHUNK = 256 * 1024
 _QUEUED_CHUNKS = 64  # at most 16 MiB of unread input held in memory
 _ALWAYS_ALLOWED = frozenset({"$/ping", "health/check", "shutdown", "exit"})
+# Reading pauses while this many handlers run: a host flooding requests is slowed down (its
+# writes block on the full pipe) instead of growing this process without bound.
+_MAX_IN_FLIGHT = 4096
 
 
 def _stderr(message: str) -> None:
@@ -74,6 +82,7 @@ class PluginSession:
         self._background: set[asyncio.Task[None]] = set()
         self._started = time.monotonic()
         self._last_error: str | None = None
+        self._drained: tuple[int, Callable[[], None]] | None = None
 
     # -- output -----------------------------------------------------------------------
 
@@ -111,7 +120,44 @@ class PluginSession:
 
     def feed(self, data: bytes) -> None:
         for item in self._decoder.feed(data):
-            self._dispatch(item)
+            if not self._answer_ping(item):
+                self._dispatch(item)
+
+    @property
+    def in_flight(self) -> int:
+        """Handler tasks still running."""
+        return len(self._tasks)
+
+    def call_when_drained(self, low_water: int, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once fewer than ``low_water`` handlers are running."""
+        if len(self._tasks) < low_water:
+            callback()
+        else:
+            self._drained = (low_water, callback)
+
+    def _handler_done(self, request_id: int | str, task: asyncio.Task[None]) -> None:
+        entry = self._tasks.get(request_id)
+        if entry is not None and entry[0] is task:
+            # Cancelled before its first step, so _run_handler never answered: answer here.
+            self._tasks.pop(request_id, None)
+            if entry[1].cancelled.is_set():
+                self._respond_error(
+                    request_id, RpcError.cancelled(f"request {request_id!r} cancelled")
+                )
+        if self._drained is not None and len(self._tasks) < self._drained[0]:
+            callback, self._drained = self._drained[1], None
+            callback()
+
+    def _answer_ping(self, item: object) -> bool:
+        """Answer a well-formed ``$/ping`` request without building any model."""
+        if type(item) is not dict or item.get("method") != "$/ping":
+            return False
+        ident = item.get("id")
+        if item.get("jsonrpc") != "2.0" or type(ident) not in (int, str):
+            return False  # a notification or a malformed ping takes the general path
+        # json.dumps of the id alone keeps strings escaped exactly as encode_frame would.
+        self._write(_PING_HEAD + json.dumps(ident).encode("utf-8") + _PING_TAIL)
+        return True
 
     def close_input(self) -> None:
         for error in self._decoder.close():
@@ -202,6 +248,7 @@ class PluginSession:
         )
         task = asyncio.get_running_loop().create_task(self._run_handler(handler, params, ctx))
         self._tasks[request_id] = (task, ctx)
+        task.add_done_callback(functools.partial(self._handler_done, request_id))
 
     async def _run_handler(self, handler: Any, params: Any, ctx: RequestContext) -> None:
         request_id = ctx.request_id
@@ -310,6 +357,10 @@ class PluginSession:
             await asyncio.wait(tasks, timeout=grace)
 
 
+_PING_HEAD = b'{"jsonrpc":"2.0","id":'
+_PING_TAIL = b',"result":{}}\n'
+
+
 def _rss_bytes() -> int | None:
     try:
         with open("/proc/self/statm", encoding="ascii") as fh:
@@ -325,9 +376,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-async def _serve(plugin: Plugin, in_fd: int, out_fd: int) -> None:
-    loop = asyncio.get_running_loop()
-    chunks: asyncio.Queue[bytes] = asyncio.Queue(maxsize=_QUEUED_CHUNKS)
+def _writer(plugin: Plugin, out_fd: int) -> Callable[[bytes], None]:
     broken = threading.Event()
 
     def write(frame: bytes) -> None:
@@ -338,6 +387,75 @@ async def _serve(plugin: Plugin, in_fd: int, out_fd: int) -> None:
         except OSError as exc:  # host went away; keep draining input until EOF
             broken.set()
             _stderr(f"{plugin.name}: cannot write to stdout: {exc}")
+
+    return write
+
+
+async def _serve(plugin: Plugin, in_fd: int, out_fd: int) -> None:
+    session = PluginSession(plugin, _writer(plugin, out_fd))
+    try:
+        if not await _serve_polled(session, in_fd):
+            await _serve_threaded(session, in_fd)
+    finally:
+        await session.finish()
+
+
+async def _serve_polled(session: PluginSession, in_fd: int) -> bool:
+    """Read ``in_fd`` from the event loop; False when it cannot be polled (regular file)."""
+    loop = asyncio.get_running_loop()
+    was_blocking = os.get_blocking(in_fd)
+    os.set_blocking(in_fd, False)
+    done = asyncio.Event()
+    paused = False
+
+    def on_readable() -> None:
+        nonlocal paused
+        try:
+            data = os.read(in_fd, _READ_CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            loop.remove_reader(in_fd)
+            session.close_input()
+            done.set()
+            return
+        session.feed(data)
+        if session.in_flight >= _MAX_IN_FLIGHT and not paused:
+            paused = True
+            loop.remove_reader(in_fd)
+            session.call_when_drained(_MAX_IN_FLIGHT // 2, resume)
+
+    def resume() -> None:
+        nonlocal paused
+        paused = False
+        if not done.is_set():
+            loop.add_reader(in_fd, on_readable)
+
+    try:
+        loop.add_reader(in_fd, on_readable)
+    except (OSError, ValueError):  # epoll refuses regular files (EPERM)
+        os.set_blocking(in_fd, was_blocking)
+        return False
+    ended = loop.create_task(done.wait())
+    exit_wait = loop.create_task(session.exit_requested.wait())
+    try:
+        await asyncio.wait({ended, exit_wait}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        done.set()
+        ended.cancel()
+        exit_wait.cancel()
+        loop.remove_reader(in_fd)
+        with contextlib.suppress(OSError):
+            os.set_blocking(in_fd, was_blocking)
+    return True
+
+
+async def _serve_threaded(session: PluginSession, in_fd: int) -> None:
+    """One thread reads ``in_fd`` and hands chunks to the loop (for unpollable input)."""
+    loop = asyncio.get_running_loop()
+    chunks: asyncio.Queue[bytes] = asyncio.Queue(maxsize=_QUEUED_CHUNKS)
 
     def reader() -> None:
         while True:
@@ -354,7 +472,6 @@ async def _serve(plugin: Plugin, in_fd: int, out_fd: int) -> None:
             if not data:
                 return
 
-    session = PluginSession(plugin, write)
     threading.Thread(target=reader, name="animus-plugin-stdin", daemon=True).start()
     exit_wait = loop.create_task(session.exit_requested.wait())
     try:
@@ -371,7 +488,6 @@ async def _serve(plugin: Plugin, in_fd: int, out_fd: int) -> None:
             session.feed(data)
     finally:
         exit_wait.cancel()
-        await session.finish()
 
 
 def serve_stdio(plugin: Plugin) -> int:
