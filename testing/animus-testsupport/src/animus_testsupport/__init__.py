@@ -17,6 +17,7 @@ from animus_testsupport._script import (
     load_script,
 )
 from animus_testsupport._server import ScriptedModelServer
+from animus_testsupport.capture_fixtures import fixture_path
 from animus_testsupport.clis import claude_bin, codex_bin, require_cli
 
 __version__ = "0.1.0"
@@ -32,6 +33,7 @@ __all__ = [
     "Turn",
     "claude_bin",
     "codex_bin",
+    "fixture_path",
     "load_script",
     "require_cli",
 ]
