@@ -32,6 +32,15 @@ def router(hub: ServiceHub) -> SubjectRouter:
     return hub.subjects
 
 
+def _history(hub: ServiceHub, subject_id: str, event_type: str) -> list[dict[str, object]]:
+    with hub.db.read() as conn:
+        rows = conn.execute(
+            "SELECT json FROM history WHERE subject_key = ? AND event_type = ?",
+            (subject_id, event_type),
+        ).fetchall()
+    return [json.loads(r[0]) for r in rows]
+
+
 class _FakeBackend:
     """A stand-in plugin backend: only its identity matters for routing."""
 
@@ -165,6 +174,8 @@ def test_task_backend_round_trip(hub: ServiceHub, router: SubjectRouter) -> None
     assert updated.assignee == "alice"
     assert updated.title == "Fix it now"
     assert updated.native_status == "ready"
+    backend.update(created.id, SubjectPatch(comment="looked at it"))
+    assert any(r["message"] == "looked at it" for r in _history(hub, created.id, "task.commented"))
     cleared = backend.update(created.id, SubjectPatch.model_validate({"assignee": None}))
     assert cleared.assignee is None
     with pytest.raises(ConflictError):

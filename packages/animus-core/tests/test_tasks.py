@@ -382,3 +382,15 @@ def test_count_by_status_lists_every_status(tasks: TaskService) -> None:
     assert counts["backlog"] == 1
     assert counts["ready"] == 1
     assert set(counts) == {s.value for s in TaskStatus}
+
+
+def test_comment_goes_to_history_only(hub: ServiceHub, tasks: TaskService) -> None:
+    t = tasks.create(title="t")
+    assert tasks.comment(t.id, "  note this  ").metadata.version == 1
+    assert _raw(hub, "SELECT message FROM history WHERE event_type = 'task.commented'") == [
+        ("note this",)
+    ]
+    with pytest.raises(InvalidInputError, match="needs text"):
+        tasks.comment(t.id, " ")
+    with pytest.raises(NotFoundError):
+        tasks.comment("TASK-404", "x")

@@ -263,6 +263,8 @@ class TaskSubjectBackend:
             changes["assignee"] = patch.assignee
         if changes:
             task = tasks.update(task.id, **changes)
+        if patch.comment:
+            tasks.comment(task.id, patch.comment)
         if patch.status is not None:
             task = tasks.set_status(task.id, patch.status.value)
         return task_to_subject(task)

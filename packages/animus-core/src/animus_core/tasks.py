@@ -495,6 +495,23 @@ class TaskService:
             task_id, change, "task.dependency-removed", "dependency removed", by
         )
 
+    def comment(self, task_id: str, text: str, *, by: str = "cli") -> Task:
+        """Record a comment in the task's history (the task itself is unchanged)."""
+        if not text or not text.strip():
+            raise InvalidInputError("a comment needs text", hint="pass the comment text")
+        tid = canonical_task_id(task_id)
+        with self._db.transaction() as conn:
+            task = load_task(conn, tid)
+            record_subject_event(
+                conn,
+                "task.commented",
+                subject_id=tid,
+                is_task=True,
+                message=text.strip(),
+                data={"by": by},
+            )
+        return task
+
     # -- checklist, assignee, priority, deadline ----------------------------------------------
 
     def checklist_add(self, task_id: str, description: str, *, by: str = "cli") -> Task:
