@@ -83,7 +83,7 @@ def command() -> None:
 @click.option("--status", multiple=True, help="Only these statuses (repeat or comma list).")
 @click.option("--priority", multiple=True, help="must, should, could, wont.")
 @click.option("--type", "requirement_type", multiple=True, help="product, functional, ...")
-@click.option("--category", default=None)
+@click.option("--category", default=None, help="Only this category.")
 @click.option("--tag", multiple=True, help="Only requirements carrying every tag given.")
 @click.option("--search", default=None, help="Text in the id, title or description.")
 @pagination_options()
@@ -126,11 +126,11 @@ def get_requirement(requirement_id: str) -> None:
 
 
 _FIELDS = [
-    click.option("--description", default=None),
+    click.option("--description", default=None, help="Short description."),
     click.option("--body", default=None, help="Long-form body (markdown)."),
     click.option("--priority", default=None, help="must, should (default), could, wont."),
     click.option("--type", "requirement_type", default=None, help="functional (default), ..."),
-    click.option("--category", default=None),
+    click.option("--category", default=None, help="Free-form category, e.g. security."),
     click.option("--source", default=None, help="Where it came from."),
     click.option("--tag", multiple=True, help="A tag (repeat or comma list)."),
     click.option("--criterion", multiple=True, help="An acceptance criterion (repeat)."),
@@ -158,8 +158,10 @@ def _changes(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 @command.command(name="create")
-@click.option("--title", required=True)
-@click.option("--status", default="draft", show_default=True)
+@click.option("--title", required=True, help="What is needed.")
+@click.option(
+    "--status", default="draft", show_default=True, help="Initial status (draft, refined, ...)."
+)
 @_with_fields
 def create_requirement(title: str, status: str, **fields: Any) -> None:
     """Create a requirement (REQ-NNN)."""
@@ -169,7 +171,7 @@ def create_requirement(title: str, status: str, **fields: Any) -> None:
 
 @command.command(name="update")
 @click.argument("requirement_id")
-@click.option("--title", default=None)
+@click.option("--title", default=None, help="New title.")
 @_with_fields
 def update_requirement(requirement_id: str, title: str | None, **fields: Any) -> None:
     """Change a requirement's fields (--tag and --criterion replace the lists)."""
@@ -239,7 +241,7 @@ def set_status(requirement_id: str, status: str, force: bool) -> None:
 @command.command(name="comment")
 @click.argument("requirement_id")
 @click.argument("text")
-@click.option("--author", default="cli", show_default=True)
+@click.option("--author", default="cli", show_default=True, help="Who wrote the comment.")
 def comment(requirement_id: str, text: str, author: str) -> None:
     """Add a review comment."""
     req = _reqs().comment(requirement_id, text, author=author)

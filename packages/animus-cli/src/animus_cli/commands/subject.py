@@ -97,10 +97,26 @@ def command() -> None:
 @_KIND
 @click.option("--status", multiple=True, help="Native or normalized status (repeat/comma).")
 @click.option("--label", multiple=True, help="Only subjects carrying every label given.")
-@click.option("--assignee", default=None)
+@click.option(
+    "--assignee",
+    default=None,
+    help="Only subjects assigned to this user (tasks: user id or agent:<role>).",
+)
 @click.option("--search", default=None, help="Text in the id, title or description.")
-@click.option("--limit", type=click.IntRange(0, 10_000), default=50, show_default=True)
-@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(0, 10_000),
+    default=50,
+    show_default=True,
+    help="At most this many items.",
+)
+@click.option(
+    "--offset",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Skip this many items.",
+)
 def list_subjects(
     *,
     kind: str | None,
@@ -139,12 +155,12 @@ def get_subject(subject_id: str | None, id_option: str | None, kind: str | None)
 
 @command.command(name="create")
 @_KIND
-@click.option("--title", required=True)
+@click.option("--title", required=True, help="What the subject is about.")
 @click.option("--body", default=None, help="Description / body text.")
 @click.option("--priority", default=None, help="1 (most urgent) .. 4, or a native name.")
 @click.option("--label", "labels", multiple=True, help="A label (repeat or comma list).")
 @click.option("--status", default=None, help="Initial status (native or normalized).")
-@click.option("--assignee", default=None)
+@click.option("--assignee", default=None, help="Who works on it (tasks: user id or agent:<role>).")
 def create_subject(
     *,
     kind: str | None,
@@ -185,13 +201,15 @@ def create_subject(
 @click.argument("subject_id", required=False)
 @_ID
 @_KIND
-@click.option("--title", default=None)
-@click.option("--description", default=None)
+@click.option("--title", default=None, help="New title.")
+@click.option("--description", default=None, help="New description.")
 @click.option("--priority", default=None, help="A native priority name.")
-@click.option("--label-add", multiple=True)
-@click.option("--label-remove", multiple=True)
+@click.option("--label-add", multiple=True, help="Add a label (repeat or comma list).")
+@click.option("--label-remove", multiple=True, help="Remove a label (repeat or comma list).")
 @click.option("--assignee", default=None, help="Set the assignee ('none' clears).")
-@click.option("--comment", default=None)
+@click.option(
+    "--comment", default=None, help="A comment (requirements keep it; tasks record it in history)."
+)
 @click.option("--status", default=None, help="Normalized status (validated).")
 def update_subject(
     *,

@@ -194,18 +194,23 @@ def create_task(
 
 @command.command(name="update")
 @click.argument("task_id")
-@click.option("--title", default=None)
-@click.option("--description", default=None)
-@click.option("--type", "task_type", default=None)
-@click.option("--priority", default=None)
+@click.option("--title", default=None, help="New title.")
+@click.option("--description", default=None, help="New description.")
+@click.option(
+    "--type",
+    "task_type",
+    default=None,
+    help="feature, bugfix, hotfix, refactor, docs, test, chore, experiment.",
+)
+@click.option("--priority", default=None, help="critical, high, medium, low.")
 @click.option("--tag", multiple=True, help="Replace the tags (repeat or comma list).")
 @click.option("--add-tag", multiple=True, help="Add a tag.")
 @click.option("--remove-tag", multiple=True, help="Remove a tag.")
 @click.option("--deadline", default=None, help="RFC 3339 time, YYYY-MM-DD, or 'none'.")
 @click.option("--assignee", default=None, help="User id, agent:<role>, or 'unassigned'.")
-@click.option("--risk", default=None)
-@click.option("--scope", default=None)
-@click.option("--complexity", default=None)
+@click.option("--risk", default=None, help="high, medium, low.")
+@click.option("--scope", default=None, help="large, medium, small.")
+@click.option("--complexity", default=None, help="high, medium, low.")
 def update_task(
     task_id: str,
     tag: tuple[str, ...],
@@ -275,7 +280,7 @@ def delete_task(task_id: str, yes: bool) -> None:
 
 @command.command(name="reopen", help="Move a done or cancelled task back to backlog.")
 @click.argument("task_id")
-@click.option("--reason", default=None)
+@click.option("--reason", default=None, help="Why (kept in the task history).")
 def reopen_task(task_id: str, reason: str | None) -> None:
     task = _tasks().reopen(task_id, reason=reason)
     _show(task, f"{task.id} reopened [{task.status.value}]")
@@ -283,7 +288,7 @@ def reopen_task(task_id: str, reason: str | None) -> None:
 
 @command.command(name="pause", help="Put a backlog, ready or blocked task on hold.")
 @click.argument("task_id")
-@click.option("--reason", default=None)
+@click.option("--reason", default=None, help="Why (kept as the blocked reason).")
 def pause_task(task_id: str, reason: str | None) -> None:
     task = _tasks().pause(task_id, reason=reason)
     _show(task, f"{task.id} paused [{task.status.value}]")
