@@ -38,5 +38,5 @@ def test_claude_error_fixture_carries_the_api_error() -> None:
 
 
 def test_unknown_fixture_names_the_available_ones() -> None:
-    with pytest.raises(FileNotFoundError, match="claude_text.jsonl"):
+    with pytest.raises(FileNotFoundError, match=r"claude_text\.jsonl"):
         fixture_path("gemini.jsonl")
