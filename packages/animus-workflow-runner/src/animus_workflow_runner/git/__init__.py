@@ -1,0 +1,47 @@
+"""Git for the workflow runner: task worktrees, commits, merges, pull requests, cleanup.
+
+Every function is naturally idempotent (a retry after a crash finds its earlier effect and
+reports it instead of repeating it) and never changes the operator's checkout: merges are
+computed in a scratch worktree and land by compare-and-swap; cleanup refuses to delete work
+that is uncommitted or not merged.
+"""
+
+from __future__ import annotations
+
+from animus_workflow_runner.git._run import GitError
+from animus_workflow_runner.git.commit import (
+    DEFAULT_IDENTITY,
+    CommitResult,
+    GitIdentity,
+    commit_changes,
+    ensure_identity,
+    pending_changes,
+)
+from animus_workflow_runner.git.merge import (
+    BRANCH_TRAILER,
+    HEAD_TRAILER,
+    MergeResult,
+    MergeStatus,
+    MergeStrategy,
+    merge_branch,
+)
+from animus_workflow_runner.git.worktree import WorktreeInfo, WorktreeMode, ensure_worktree
+
+__all__ = [
+    "BRANCH_TRAILER",
+    "DEFAULT_IDENTITY",
+    "HEAD_TRAILER",
+    "CommitResult",
+    "GitError",
+    "GitIdentity",
+    "MergeResult",
+    "MergeStatus",
+    "MergeStrategy",
+    "WorktreeInfo",
+    "WorktreeMode",
+    "commit_changes",
+    "ensure_identity",
+    "ensure_worktree",
+    "merge_branch",
+    "pending_changes",
+]
