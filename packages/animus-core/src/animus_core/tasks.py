@@ -18,13 +18,23 @@ from __future__ import annotations
 
 import builtins
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from animus_core._subject_history import record_subject_event
+from animus_core._task_fields import (
+    ENUM_FIELDS,
+    UPDATABLE_FIELDS,
+    assignee_value,
+    clean_tags,
+    invalid_field,
+    parse_deadline,
+)
+from animus_core._task_graph import NEXT_READY_SQL, blocked_by_path
+from animus_core._task_graph import unmet_dependencies as unmet_edges
 from animus_core._task_query import TaskFilter, TaskPage, query_tasks
 from animus_core._task_rows import (
     canonical_task_id,
@@ -32,27 +42,22 @@ from animus_core._task_rows import (
     load_task,
     save_task,
 )
-from animus_protocol.envelope import ConflictError, InvalidInputError
+from animus_core._task_status import blocked, paused, reopened, resumed
+from animus_protocol.envelope import ConflictError, InvalidInputError, NotFoundError
 from animus_protocol.ids import TASK_PREFIX
 from animus_protocol.statuses import (
-    Complexity,
     DependencyType,
     Priority,
-    Risk,
-    Scope,
     TaskStatus,
     TaskType,
 )
 from animus_protocol.task import (
-    AgentAssignee,
     ChecklistItem,
-    HumanAssignee,
     Task,
     TaskDependency,
     TaskMetadata,
-    Unassigned,
 )
-from animus_protocol.timeutil import parse_rfc3339, utc_now
+from animus_protocol.timeutil import utc_now
 from animus_protocol.transitions import apply_task_status
 
 if TYPE_CHECKING:
@@ -60,62 +65,6 @@ if TYPE_CHECKING:
     from animus_store import Database
 
 __all__ = ["UPDATABLE_FIELDS", "TaskFilter", "TaskPage", "TaskService"]
-
-UPDATABLE_FIELDS = frozenset(
-    {
-        "title",
-        "description",
-        "priority",
-        "task_type",
-        "tags",
-        "risk",
-        "scope",
-        "complexity",
-        "deadline",
-        "assignee",
-        "impact_area",
-        "estimated_effort",
-        "linked_requirements",
-        "linked_architecture_entities",
-        "worktree_path",
-        "branch_name",
-        "resource_requirements",
-        "workflow_metadata",
-    }
-)
-
-_ENUM_FIELDS: dict[str, type[Priority | TaskType | Risk | Scope | Complexity]] = {
-    "priority": Priority,
-    "task_type": TaskType,
-    "risk": Risk,
-    "scope": Scope,
-    "complexity": Complexity,
-}
-
-
-def _invalid_field(exc: ValidationError) -> InvalidInputError:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first.get("loc", ())) or "value"
-    return InvalidInputError(
-        f"invalid {field}: {first.get('msg', 'invalid value')}",
-        details={"field": field, "errors": [str(e.get("msg")) for e in exc.errors()]},
-        hint="check the value against 'animus task create --help'",
-    )
-
-
-def _clean_tags(tags: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(t.strip() for t in tags if t and t.strip()))
-
-
-def _parse_deadline(value: datetime | str | None) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    text = value.strip()
-    if not text or text.lower() in ("none", "clear"):
-        return None
-    if len(text) == 10:  # a bare date means the end of that day, UTC
-        text = f"{text}T23:59:59Z"
-    return parse_rfc3339(text)
 
 
 class TaskService:
@@ -157,20 +106,12 @@ class TaskService:
         with self._db.read() as conn:
             tid = canonical_task_id(task_id)
             load_task(conn, tid)
-            return _unmet(conn, tid)
+            return unmet_edges(conn, tid)
 
     def next(self) -> Task | None:
         """The most urgent ready, unpaused task whose dependencies are all done."""
         with self._db.read() as conn:
-            row = conn.execute(
-                "SELECT json FROM tasks t WHERE t.status = 'ready' "
-                "AND coalesce(json_extract(t.json, '$.paused'), 0) = 0 "
-                "AND NOT EXISTS (SELECT 1 FROM task_dependencies d "
-                "  LEFT JOIN tasks dep ON dep.id = d.depends_on "
-                "  WHERE d.task_id = t.id AND d.dependency_type = 'blocked-by' "
-                "  AND (dep.status IS NULL OR dep.status != 'done')) "
-                "ORDER BY t.priority_rank ASC, t.number ASC LIMIT 1"
-            ).fetchone()
+            row = conn.execute(NEXT_READY_SQL).fetchone()
         return None if row is None else Task.from_json(row[0])
 
     # -- create / update / delete ---------------------------------------------------------
@@ -203,14 +144,14 @@ class TaskService:
             "type": TaskType.parse(task_type),
             "priority": Priority.parse(priority),
             "status": TaskStatus.parse(status),
-            "tags": _clean_tags(tags),
-            "deadline": _parse_deadline(deadline),
+            "tags": clean_tags(tags),
+            "deadline": parse_deadline(deadline),
             "linked_requirements": list(dict.fromkeys(linked_requirements)),
-            "assignee": _assignee_value(assignee),
+            "assignee": assignee_value(assignee),
         }
         for key, value in (("risk", risk), ("scope", scope), ("complexity", complexity)):
             if value is not None:
-                fields[key] = _ENUM_FIELDS[key].parse(value)
+                fields[key] = ENUM_FIELDS[key].parse(value)
         with self._db.transaction() as conn:
             task_id = self._db.next_id(TASK_PREFIX)
             try:
@@ -226,7 +167,7 @@ class TaskService:
                     **fields,
                 )
             except ValidationError as exc:
-                raise _invalid_field(exc) from None
+                raise invalid_field(exc) from None
             if task.status is TaskStatus.IN_PROGRESS:
                 task.metadata.started_at = now
             elif task.status is TaskStatus.DONE:
@@ -253,17 +194,17 @@ class TaskService:
                 "'animus task dependency'",
             )
         values = dict(changes)
-        for key, enum in _ENUM_FIELDS.items():
+        for key, enum in ENUM_FIELDS.items():
             if values.get(key) is not None:
                 values[key] = enum.parse(values[key])
         if "tags" in values:
-            values["tags"] = _clean_tags(values["tags"])
+            values["tags"] = clean_tags(values["tags"])
         if "deadline" in values:
-            values["deadline"] = _parse_deadline(values["deadline"])
+            values["deadline"] = parse_deadline(values["deadline"])
         if "assignee" in values and (
             values["assignee"] is None or isinstance(values["assignee"], str)
         ):
-            values["assignee"] = _assignee_value(values["assignee"])
+            values["assignee"] = assignee_value(values["assignee"])
         if "title" in values and not str(values["title"]).strip():
             raise InvalidInputError("a task title cannot be empty", hint="pass a non-empty --title")
 
@@ -273,7 +214,7 @@ class TaskService:
             try:
                 out = Task.model_validate(data)
             except ValidationError as exc:
-                raise _invalid_field(exc) from None
+                raise invalid_field(exc) from None
             if out == task:
                 return task, {}
             return out, {"changes": sorted(values)}
@@ -336,7 +277,7 @@ class TaskService:
 
         def change(task: Task, conn: sqlite3.Connection) -> Task:
             if dst is TaskStatus.IN_PROGRESS and not force and task.status is not dst:
-                unmet = _unmet(conn, task.id)
+                unmet = unmet_edges(conn, task.id)
                 if unmet:
                     raise ConflictError(
                         f"{task.id} waits for {', '.join(unmet)} (blocked-by, not done)",
@@ -348,74 +289,33 @@ class TaskService:
         return self._change_status(task_id, change, by=by, reason=reason, force=force)
 
     def reopen(self, task_id: str, *, reason: str | None = None, by: str = "cli") -> Task:
-        def change(task: Task, _conn: sqlite3.Connection) -> Task:
-            if not task.status.is_terminal:
-                raise ConflictError(
-                    f"{task.id} is {task.status.value}; only done or cancelled tasks reopen",
-                    details={"task_id": task.id, "status": task.status.value},
-                    hint=f"use 'animus task status {task.id} <status>' to move it instead",
-                )
-            out = apply_task_status(task, TaskStatus.BACKLOG, now=utc_now(), by=by)
-            out.resolution = None
-            return out
-
-        return self._change_status(task_id, change, by=by, reason=reason)
+        """done or cancelled -> backlog."""
+        return self._change_status(
+            task_id, lambda t, _c: reopened(t, now=utc_now(), by=by), by=by, reason=reason
+        )
 
     def pause(self, task_id: str, *, reason: str | None = None, by: str = "cli") -> Task:
-        def change(task: Task, _conn: sqlite3.Connection) -> Task:
-            if task.status is TaskStatus.ON_HOLD and task.paused:
-                return task
-            if task.status not in (TaskStatus.BACKLOG, TaskStatus.READY, TaskStatus.BLOCKED):
-                raise ConflictError(
-                    f"{task.id} is {task.status.value}; only backlog, ready or blocked tasks "
-                    "can be paused",
-                    details={"task_id": task.id, "status": task.status.value},
-                    hint="cancel or block an in-progress task instead",
-                )
-            out = apply_task_status(
-                task, TaskStatus.ON_HOLD, reason=reason or "paused", now=utc_now(), by=by
-            )
-            out.paused = True
-            return out
-
-        return self._change_status(task_id, change, by=by, reason=reason)
+        """backlog, ready or blocked -> on-hold with ``paused`` set."""
+        return self._change_status(
+            task_id, lambda t, _c: paused(t, reason, now=utc_now(), by=by), by=by, reason=reason
+        )
 
     def resume(self, task_id: str, *, by: str = "cli") -> Task:
-        def change(task: Task, _conn: sqlite3.Connection) -> Task:
-            if task.status is not TaskStatus.ON_HOLD:
-                raise ConflictError(
-                    f"{task.id} is {task.status.value}, not paused (on-hold)",
-                    details={"task_id": task.id, "status": task.status.value},
-                    hint=f"pause it first with 'animus task pause {task.id}'",
-                )
-            return apply_task_status(task, TaskStatus.READY, now=utc_now(), by=by)
-
-        return self._change_status(task_id, change, by=by)
+        """on-hold -> ready (clears ``paused``)."""
+        return self._change_status(task_id, lambda t, _c: resumed(t, now=utc_now(), by=by), by=by)
 
     def block(self, task_id: str, reason: str, *, by: str = "cli") -> Task:
+        """Any unfinished status -> blocked, with a reason (required)."""
         if not reason or not reason.strip():
             raise InvalidInputError(
                 "blocking a task needs a reason", hint="pass --reason 'what it waits for'"
             )
-
-        def change(task: Task, _conn: sqlite3.Connection) -> Task:
-            if task.status.is_terminal:
-                raise ConflictError(
-                    f"{task.id} is {task.status.value}; a finished task cannot be blocked",
-                    details={"task_id": task.id, "status": task.status.value},
-                    hint=f"reopen it first with 'animus task reopen {task.id}'",
-                )
-            out = apply_task_status(
-                task, TaskStatus.BLOCKED, force=True, reason=reason.strip(), now=utc_now(), by=by
-            )
-            if out is task:  # already blocked: update the reason
-                out = task.model_copy(deep=True)
-                out.blocked_reason = reason.strip()
-                out.touch(utc_now(), by)
-            out.blocked_by = by
-            return out
-
-        return self._change_status(task_id, change, by=by, reason=reason)
+        return self._change_status(
+            task_id,
+            lambda t, _c: blocked(t, reason.strip(), now=utc_now(), by=by),
+            by=by,
+            reason=reason,
+        )
 
     # -- dependencies ------------------------------------------------------------------------
 
@@ -443,7 +343,7 @@ class TaskService:
             ):
                 return task, {}
             if dep_type is DependencyType.BLOCKED_BY:
-                path = _blocked_by_path(conn, dep_id, task.id)
+                path = blocked_by_path(conn, dep_id, task.id)
                 if path is not None:
                     cycle = " -> ".join([task.id, *path])
                     raise ConflictError(
@@ -480,8 +380,6 @@ class TaskService:
                 if not (d.task_id == dep_id and (dep_type is None or d.dependency_type is dep_type))
             ]
             if len(keep) == len(task.dependencies):
-                from animus_protocol.envelope import NotFoundError
-
                 raise NotFoundError(
                     f"{task.id} has no dependency on {dep_id}",
                     details={"task_id": task.id, "depends_on": dep_id},
@@ -554,8 +452,6 @@ class TaskService:
                     if out == task:
                         return task, {}
                     return out, {"item_id": item_id, "completed": item.completed}
-            from animus_protocol.envelope import NotFoundError
-
             raise NotFoundError(
                 f"{task.id} has no checklist item {item_id}",
                 details={
@@ -578,7 +474,7 @@ class TaskService:
         by: str = "cli",
     ) -> Task:
         """Assign to a human (user id) or an agent (role, optional model); None unassigns."""
-        value = _assignee_value(assignee, assignee_type=assignee_type, model=model)
+        value = assignee_value(assignee, assignee_type=assignee_type, model=model)
 
         def change(task: Task) -> tuple[Task, dict[str, Any]]:
             if task.assignee == value:
@@ -665,74 +561,3 @@ class TaskService:
                 data=data,
             )
         return out
-
-
-def _assignee_value(
-    assignee: str | None, *, assignee_type: str = "human", model: str | None = None
-) -> AgentAssignee | HumanAssignee | Unassigned:
-    if assignee is None or assignee.strip().lower() in ("", "unassigned", "none"):
-        return Unassigned()
-    name = assignee.strip()
-    kind = assignee_type.strip().lower()
-    if name.startswith("agent:"):
-        kind, name = "agent", name[len("agent:") :]
-    if kind == "agent":
-        return AgentAssignee(role=name, model=model)
-    if kind == "human":
-        return HumanAssignee(user_id=name)
-    raise InvalidInputError(
-        f"unknown assignee type {assignee_type!r}", hint="use --type human or --type agent"
-    )
-
-
-def _unmet(conn: sqlite3.Connection, task_id: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT d.depends_on FROM task_dependencies d LEFT JOIN tasks t ON t.id = d.depends_on "
-        "WHERE d.task_id = ? AND d.dependency_type = 'blocked-by' "
-        "AND (t.status IS NULL OR t.status != 'done') ORDER BY d.depends_on",
-        (task_id,),
-    ).fetchall()
-    return [str(r[0]) for r in rows]
-
-
-def _blocked_by_path(conn: sqlite3.Connection, start: str, target: str) -> list[str] | None:
-    """A ``blocked-by`` path start -> ... -> target, or None (breadth-first, bounded)."""
-    parent: dict[str, str | None] = {start: None}
-    frontier = [start]
-    while frontier:
-        node = frontier.pop(0)
-        if node == target:
-            path: list[str] = []
-            cur: str | None = node
-            while cur is not None:
-                path.append(cur)
-                cur = parent[cur]
-            return path[::-1]
-        for (nxt,) in conn.execute(
-            "SELECT depends_on FROM task_dependencies WHERE task_id = ? "
-            "AND dependency_type = 'blocked-by'",
-            (node,),
-        ):
-            if nxt not in parent:
-                parent[nxt] = node
-                frontier.append(nxt)
-    return None
-
-
-def task_filter(**criteria: Any) -> TaskFilter:
-    """A :class:`TaskFilter` from loose keyword input (lists or single values)."""
-
-    def tup(value: Any) -> tuple[str, ...]:
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            return (value,)
-        return tuple(value)
-
-    known: Mapping[str, Any] = {
-        "status": tup(criteria.pop("status", None)),
-        "priority": tup(criteria.pop("priority", None)),
-        "task_type": tup(criteria.pop("task_type", None)),
-        "tags": tup(criteria.pop("tags", None)),
-    }
-    return TaskFilter(**known, **criteria)
