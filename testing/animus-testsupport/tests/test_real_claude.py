@@ -90,11 +90,24 @@ def test_tool_loop_really_writes_the_file_and_runs_bash(
         {
             "text": "I will write the file.",
             "tool_calls": [
-                {"name": "Write", "input": {"file_path": str(target), "content": "hi there\n"}}
+                {"name": "Write", "input": {"file_path": str(target), "content": "hi\n"}}
             ],
         },
         {
-            "match": {"contains": "hello.txt"},
+            "match": {"contains": "File created successfully"},
+            "tool_calls": [
+                {
+                    "name": "Edit",
+                    "input": {
+                        "file_path": str(target),
+                        "old_string": "hi",
+                        "new_string": "hi there",
+                    },
+                }
+            ],
+        },
+        {
+            "match": {"contains": "has been updated successfully"},
             "tool_calls": [
                 {
                     "name": "Bash",
@@ -120,21 +133,22 @@ def test_tool_loop_really_writes_the_file_and_runs_bash(
         for block in event["message"]["content"]
         if block["type"] == "tool_use"
     ]
-    assert tool_uses == ["Write", "Bash"]
+    assert tool_uses == ["Write", "Edit", "Bash"]
     results = [
         block
         for event in run.of_type("user")
         for block in event["message"]["content"]
         if block["type"] == "tool_result"
     ]
-    assert len(results) == 2, run.describe()
+    assert len(results) == 3, run.describe()
     assert not any(r.get("is_error") for r in results), run.describe()
     # The tool results travelled back to the model: the server saw them.
-    first, second, third = server.model_requests
-    assert [r.turn for r in (first, second, third)] == [0, 1, 2]
-    assert "File created successfully" in second.body_text()
-    assert "hi there" in third.body_text()
+    requests = server.model_requests
+    assert [r.turn for r in requests] == [0, 1, 2, 3]
+    assert "File created successfully" in requests[1].body_text()
+    assert "hi there" in requests[3].body_text()  # the Bash output went back to the model
     assert run.of_type("result")[0]["result"] == "Wrote hello.txt and ran bash."
+    assert server.remaining_turns == 0
 
 
 def test_resume_continues_the_same_conversation(claude: Path, home: Path, work: Path) -> None:
@@ -181,6 +195,26 @@ def test_slow_stream_still_completes(claude: Path, home: Path, work: Path) -> No
         run = run_claude(claude, server, home, work, "go slowly")
     assert run.returncode == 0, run.describe()
     assert run.of_type("result")[0]["result"] == "slow " * 6
+
+
+def test_timeout_mid_stream_kills_the_whole_process_group(
+    claude: Path, home: Path, work: Path
+) -> None:
+    # 200 one-character frames, 0.5 s apart: the stream would take 100 s.
+    script = [{"text": "z" * 200, "chunk_size": 1, "chunk_delay": 0.5}]
+    with ScriptedModelServer(script) as server:
+        run = run_cli(
+            claude_argv(claude, "stream slowly"),
+            env=claude_env(server.base_url, home),
+            cwd=work,
+            timeout=4,
+        )
+        assert run.timed_out, run.describe()
+        assert run.returncode < 0  # killed by a signal
+        assert server.model_requests[0].body["stream"] is True
+    assert run.pgid is not None
+    with pytest.raises(ProcessLookupError):
+        os.killpg(run.pgid, 0)
 
 
 @pytest.mark.skipif(not IS_ROOT, reason="claude's refusal only applies to root")

@@ -110,6 +110,30 @@ def test_function_call_really_runs_the_command(codex: Path, tmp_path: Path, work
     assert server.remaining_turns == 0
 
 
+def test_apply_patch_edits_a_file(codex: Path, tmp_path: Path, work: Path) -> None:
+    (work / "notes.txt").write_text("one\n")
+    patch = "*** Begin Patch\n*** Update File: notes.txt\n@@\n-one\n+two\n*** End Patch\n"
+    script = [
+        {"tool_calls": [{"name": "apply_patch", "custom": True, "raw_input": patch}]},
+        {"match": {"contains": "Success. Updated the following files"}, "text": "Edited."},
+    ]
+    with ScriptedModelServer(script) as server:
+        run = run_codex(codex, server, tmp_path, work, "edit notes.txt")
+    assert run.returncode == 0, run.describe()
+    assert (work / "notes.txt").read_text() == "two\n"
+    changes = [
+        e["item"] for e in run.of_type("item.completed") if e["item"]["type"] == "file_change"
+    ]
+    assert changes[0]["changes"] == [{"path": str(work / "notes.txt"), "kind": "update"}]
+    assert changes[0]["status"] == "completed"
+    outputs = [
+        i
+        for i in server.model_requests[1].body["input"]
+        if i.get("type") == "custom_tool_call_output"
+    ]
+    assert len(outputs) == 1
+
+
 def test_exec_resume_continues_the_thread(codex: Path, tmp_path: Path, work: Path) -> None:
     script = [
         {"match": {"contains": "remember BLUEBIRD"}, "text": "Noted: BLUEBIRD."},

@@ -78,6 +78,9 @@ def _claude_cases(work: Path) -> dict[str, list[Any]]:
     }
 
 
+_PATCH = "*** Begin Patch\n*** Update File: notes.txt\n@@\n-one\n+two\n*** End Patch\n"
+
+
 def _codex_cases() -> dict[str, list[Any]]:
     return {
         "text": [{"thinking": "A short greeting.", "text": "Hello from the scripted model."}],
@@ -87,8 +90,9 @@ def _codex_cases() -> dict[str, list[Any]]:
                     {"name": "exec_command", "input": {"cmd": "printf 'one\\n' > notes.txt"}}
                 ]
             },
+            {"tool_calls": [{"name": "apply_patch", "custom": True, "raw_input": _PATCH}]},
             {"tool_calls": [{"name": "exec_command", "input": {"cmd": "cat notes.txt"}}]},
-            {"text": "notes.txt says one."},
+            {"text": "notes.txt says two."},
         ],
         "error": [{"error": {"status": 400, "message": "scripted bad request"}}],
     }

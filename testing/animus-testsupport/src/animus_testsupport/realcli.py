@@ -176,6 +176,7 @@ class CliRun:
     stderr: str
     seconds: float
     timed_out: bool = False
+    pgid: int | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     non_json: list[str] = field(default_factory=list)
 
@@ -221,6 +222,7 @@ def run_cli(
     _kill_group(proc.pid)
     run = CliRun(list(argv), proc.returncode, stdout, stderr, time.monotonic() - started)
     run.timed_out = timed_out
+    run.pgid = proc.pid
     for line in stdout.splitlines():
         if not line.strip():
             continue
