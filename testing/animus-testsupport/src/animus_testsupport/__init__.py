@@ -6,6 +6,7 @@ integration tests.
 
 from __future__ import annotations
 
+from animus_testsupport._fixtures import fixture_path
 from animus_testsupport._recording import RecordedRequest
 from animus_testsupport._script import (
     ErrorReply,
@@ -17,7 +18,6 @@ from animus_testsupport._script import (
     load_script,
 )
 from animus_testsupport._server import ScriptedModelServer
-from animus_testsupport.capture_fixtures import fixture_path
 from animus_testsupport.clis import claude_bin, codex_bin, require_cli
 
 __version__ = "0.1.0"

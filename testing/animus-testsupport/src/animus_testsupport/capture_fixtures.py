@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from animus_testsupport._fixtures import FIXTURES_DIR, fixture_path
 from animus_testsupport._server import ScriptedModelServer
 from animus_testsupport.clis import claude_bin, codex_bin
 from animus_testsupport.realcli import (
@@ -30,18 +31,8 @@ from animus_testsupport.realcli import (
 
 __all__ = ["FIXTURES_DIR", "fixture_path", "main"]
 
-FIXTURES_DIR = Path(__file__).parent / "fixtures"
 WORK_PLACEHOLDER = "/work/project"
 HOME_PLACEHOLDER = "/home/user"
-
-
-def fixture_path(name: str) -> Path:
-    """Path of a captured stream sample, e.g. `fixture_path("claude_tools.jsonl")`."""
-    path = FIXTURES_DIR / name
-    if not path.is_file():
-        available = sorted(p.name for p in FIXTURES_DIR.glob("*.jsonl"))
-        raise FileNotFoundError(f"no fixture {name!r}; available: {available}")
-    return path
 
 
 def _claude_cases(work: Path) -> dict[str, list[Any]]:
