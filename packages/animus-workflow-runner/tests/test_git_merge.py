@@ -159,7 +159,7 @@ def test_conflict_is_reported_and_nothing_changes(repo: Path, wt_dir: Path) -> N
         result = merge_branch(
             repo,
             "animus/T-1",
-            strategy=strategy,  # type: ignore[arg-type]
+            strategy=strategy,
             identity=BOT,
             worktrees_dir=wt_dir,
         )

@@ -9,6 +9,14 @@ that is uncommitted or not merged.
 from __future__ import annotations
 
 from animus_workflow_runner.git._run import GitError
+from animus_workflow_runner.git.cleanup import (
+    CleanupResult,
+    ManagedWorktree,
+    ManagedWorktreeStatus,
+    cleanup_worktree,
+    list_managed_worktrees,
+    unmerged_commits,
+)
 from animus_workflow_runner.git.commit import (
     DEFAULT_IDENTITY,
     CommitResult,
@@ -25,23 +33,34 @@ from animus_workflow_runner.git.merge import (
     MergeStrategy,
     merge_branch,
 )
+from animus_workflow_runner.git.pr import PrResult, PushResult, create_pr, push_branch
 from animus_workflow_runner.git.worktree import WorktreeInfo, WorktreeMode, ensure_worktree
 
 __all__ = [
     "BRANCH_TRAILER",
     "DEFAULT_IDENTITY",
     "HEAD_TRAILER",
+    "CleanupResult",
     "CommitResult",
     "GitError",
     "GitIdentity",
+    "ManagedWorktree",
+    "ManagedWorktreeStatus",
     "MergeResult",
     "MergeStatus",
     "MergeStrategy",
+    "PrResult",
+    "PushResult",
     "WorktreeInfo",
     "WorktreeMode",
+    "cleanup_worktree",
     "commit_changes",
+    "create_pr",
     "ensure_identity",
     "ensure_worktree",
+    "list_managed_worktrees",
     "merge_branch",
     "pending_changes",
+    "push_branch",
+    "unmerged_commits",
 ]

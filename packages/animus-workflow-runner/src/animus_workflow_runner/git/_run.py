@@ -9,12 +9,13 @@ carrying the argv, exit status and stderr so a report can say exactly what git r
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from animus_protocol.envelope import InternalError, InvalidInputError
 
@@ -144,25 +145,22 @@ def run_git(
     extra: dict[str, str] = dict(env or {})
     if read_only:
         extra["GIT_OPTIONAL_LOCKS"] = "0"
-    kwargs: dict[str, Any] = {}
-    if input_text is not None:
-        kwargs["input"] = input_text
-    else:
-        kwargs["stdin"] = subprocess.DEVNULL
     if not cwd.is_dir():
         raise InvalidInputError(f"not a directory: {cwd}", details={"path": str(cwd), "argv": argv})
     try:
-        proc = subprocess.run(
+        # Its own session: on timeout the whole group dies, including children git spawned
+        # (hooks, ssh, credential helpers) that would otherwise hold the pipes open.
+        proc = subprocess.Popen(
             argv,
             cwd=cwd,
             env=git_env(extra),
-            capture_output=True,
+            stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
             errors="surrogateescape",
-            timeout=timeout,
-            check=False,
-            **kwargs,
+            start_new_session=True,
         )
     except FileNotFoundError as exc:
         raise GitError(
@@ -172,20 +170,30 @@ def run_git(
             stderr=str(exc),
             hint="install git and make sure it is on PATH",
         ) from exc
+    try:
+        stdout, stderr = proc.communicate(input_text, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        _, stderr = proc.communicate()
         raise GitError(
             f"git timed out after {timeout:g} s: {' '.join(argv)}",
             argv=argv,
             returncode=None,
-            stderr=str(exc.stderr or ""),
+            stderr=stderr or "",
         ) from exc
-    out = GitOutput(argv=argv, returncode=proc.returncode, stdout=proc.stdout, stderr=proc.stderr)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    out = GitOutput(argv=argv, returncode=proc.returncode, stdout=stdout, stderr=stderr)
     if check and not out.ok:
-        first = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
+        first = (stderr.strip().splitlines() or ["(no message)"])[-1]
         raise GitError(
             f"git {args[0] if args else ''} failed (exit {proc.returncode}): {first}",
             argv=argv,
             returncode=proc.returncode,
-            stderr=proc.stderr,
+            stderr=stderr,
         )
     return out
