@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from animus_agent_runner._contract import as_decision_contract
 from animus_config.schema import DecisionContract
 from animus_protocol.workflow import Evidence
 
@@ -90,7 +91,7 @@ class PromptContext:
     rework: ReworkFeedback | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
     skills: Sequence[Skill] = ()
-    decision_contract: DecisionContract | None = None
+    decision_contract: DecisionContract | Mapping[str, Any] | None = None
     prior_output_chars: int = DEFAULT_PRIOR_OUTPUT_CHARS
     prior_phases: int = DEFAULT_PRIOR_PHASES
 
@@ -203,7 +204,9 @@ def _variables(variables: Mapping[str, str]) -> str | None:
     return "\n".join(lines)
 
 
-def decision_instruction(phase_id: str, contract: DecisionContract | None = None) -> str:
+def decision_instruction(
+    phase_id: str, contract: DecisionContract | Mapping[str, Any] | None = None
+) -> str:
     """The closing instruction: print one final ``phase_decision`` JSON object."""
     example = {
         "kind": "phase_decision",
@@ -225,18 +228,18 @@ def decision_instruction(phase_id: str, contract: DecisionContract | None = None
         "tests_failed, code_review_clean, code_review_issues, files_modified, "
         "requirements_met, research_complete, manual_verification, no_changes_needed, custom",
     ]
-    if contract is not None:
-        if contract.required_evidence:
-            lines.append(
-                "- required evidence (advance needs each of these kinds): "
-                + ", ".join(contract.required_evidence)
-            )
-        if contract.min_confidence is not None:
-            lines.append(f"- minimum confidence to advance: {contract.min_confidence:g}")
-        if contract.max_risk is not None:
-            lines.append(f"- maximum risk to advance: {contract.max_risk}")
-        if not contract.allow_missing_decision:
-            lines.append("- a phase that ends without this JSON object fails")
+    rules = as_decision_contract(contract)
+    if rules.required_evidence:
+        lines.append(
+            "- required evidence (advance needs each of these kinds): "
+            + ", ".join(rules.required_evidence)
+        )
+    if rules.min_confidence is not None:
+        lines.append(f"- minimum confidence to advance: {rules.min_confidence:g}")
+    if rules.max_risk is not None:
+        lines.append(f"- maximum risk to advance: {rules.max_risk}")
+    if not rules.allow_missing_decision:
+        lines.append("- a phase that ends without this JSON object fails")
     return "\n".join(lines)
 
 

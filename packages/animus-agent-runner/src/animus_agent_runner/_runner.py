@@ -16,7 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -230,7 +230,21 @@ class AgentPhaseRunner:
         phase, agent = request.phase, request.agent_profile
         runtime = _field(phase, "runtime")
         prompt = request.prompt
-        prompt_text = render_prompt(prompt) if isinstance(prompt, PromptContext) else str(prompt)
+        if isinstance(prompt, PromptContext):
+            # The phase fills what the caller's context leaves open, so the prompt states
+            # the same contract the decision is checked against.
+            prompt = replace(
+                prompt,
+                directive=_first(prompt.directive, _field(phase, "directive")),
+                decision_contract=_first(
+                    prompt.decision_contract,
+                    request.decision_contract,
+                    _field(phase, "decision_contract"),
+                ),
+            )
+            prompt_text = render_prompt(prompt)
+        else:
+            prompt_text = str(prompt)
         system_prompt = _first(
             request.system_prompt, _field(phase, "system_prompt"), _field(agent, "system_prompt")
         )
