@@ -60,3 +60,8 @@ def test_load_script_reports_missing_and_invalid_files(tmp_path: Path) -> None:
     broken.write_text("[{")
     with pytest.raises(ScriptError, match="is not valid JSON"):
         load_script(broken)
+
+
+def test_stream_error_needs_cut_after() -> None:
+    with pytest.raises(ScriptError, match=r"turns\[0\]\.stream_error: needs cut_after"):
+        Script.from_data([{"text": "x", "stream_error": "boom"}])

@@ -227,3 +227,42 @@ def test_auxiliary_endpoints_and_header_redaction() -> None:
     assert record.headers["x-api-key"] == "<redacted>"
     assert record.headers["anthropic-version"] == "2023-06-01"
     assert "sk-secret" not in json.dumps([r.to_json() for r in server.requests])
+
+
+def test_stream_cut_with_an_in_stream_error_event() -> None:
+    script = [{"text": "partial answer", "chunk_size": 4, "cut_after": 4, "stream_error": "boom"}]
+    with ScriptedModelServer(script) as server:
+        reply = call(server.base_url, "/v1/messages", anthropic_body(stream=True))
+    events = reply.events()
+    assert [name for name, _ in events] == [
+        "message_start",
+        "ping",
+        "content_block_start",
+        "content_block_delta",
+        "error",
+    ]
+    assert events[-1][1] == {
+        "type": "error",
+        "error": {"type": "overloaded_error", "message": "boom"},
+    }
+    assert server.requests[0].detail == "stream error after 4 frame(s)"
+
+
+def test_stream_dropped_mid_way_leaves_the_client_with_a_truncated_body() -> None:
+    import http.client
+    from urllib.parse import urlsplit
+
+    import pytest
+
+    script = [{"text": "never finished", "cut_after": 3}, "next"]
+    with ScriptedModelServer(script) as server:
+        url = urlsplit(server.base_url)
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        conn.request("POST", "/v1/messages", body=json.dumps(anthropic_body(stream=True)))
+        resp = conn.getresponse()
+        with pytest.raises(http.client.IncompleteRead) as caught:
+            resp.read()
+        conn.close()
+        after = call(server.base_url, "/v1/messages", anthropic_body())
+    assert b"message_start" in caught.value.partial
+    assert after.json()["content"][0]["text"] == "next"

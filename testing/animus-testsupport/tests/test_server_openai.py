@@ -177,3 +177,23 @@ def test_chat_matching_on_tool_messages_and_errors() -> None:
     }
     assert bad.status == 400
     assert "'messages' must be a non-empty list" in bad.json()["error"]["message"]
+
+
+def test_responses_stream_error_is_response_failed() -> None:
+    script = [{"text": "abc", "cut_after": 2, "stream_error": "upstream died"}]
+    with ScriptedModelServer(script) as server:
+        reply = call(server.base_url, "/v1/responses", responses_body())
+    kinds = [data["type"] for _, data in reply.events()]
+    assert kinds == ["response.created", "response.in_progress", "response.failed"]
+    failed = reply.events()[-1][1]["response"]
+    assert failed["status"] == "failed"
+    assert failed["error"]["message"] == "upstream died"
+
+
+def test_chat_stream_error_chunk() -> None:
+    script = [{"text": "abc", "chunk_size": 1, "cut_after": 2, "stream_error": "overloaded"}]
+    with ScriptedModelServer(script) as server:
+        reply = call(server.base_url, "/v1/chat/completions", chat_body(stream=True))
+    events = [data for _, data in reply.events()]
+    assert len(events) == 3
+    assert events[-1]["error"]["message"] == "overloaded"

@@ -9,7 +9,7 @@ from typing import Any
 from animus_testsupport._script import ErrorReply, Turn
 from animus_testsupport._wire import BadRequest, chunks, estimate_tokens, new_id, sse, text_of
 
-__all__ = ["error_body", "latest_input", "message", "stream", "validate"]
+__all__ = ["error_body", "latest_input", "message", "stream", "stream_error", "validate"]
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -146,3 +146,9 @@ def stream(turn: Turn, body: Mapping[str, Any]) -> Iterator[bytes]:
         "message_delta",
     )
     yield sse({"type": "message_stop"}, "message_stop")
+
+
+def stream_error(message: str) -> bytes:
+    """The in-stream `error` event (what the API sends when it fails mid-response)."""
+    error = {"type": "error", "error": {"type": "overloaded_error", "message": message}}
+    return sse(error, "error")

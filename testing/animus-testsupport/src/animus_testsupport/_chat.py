@@ -10,7 +10,7 @@ from typing import Any
 from animus_testsupport._script import ErrorReply, Turn
 from animus_testsupport._wire import BadRequest, chunks, estimate_tokens, new_id, sse, text_of
 
-__all__ = ["completion", "error_body", "latest_input", "stream", "validate"]
+__all__ = ["completion", "error_body", "latest_input", "stream", "stream_error", "validate"]
 
 
 def validate(body: Any) -> None:
@@ -123,3 +123,8 @@ def stream(turn: Turn, body: Mapping[str, Any]) -> Iterator[bytes]:
             }
         )
     yield sse("[DONE]")
+
+
+def stream_error(message: str) -> bytes:
+    """An `error` object in place of the next chunk (how OpenAI-compatible servers fail)."""
+    return sse({"error": {"message": message, "type": "server_error", "param": None, "code": None}})

@@ -10,7 +10,7 @@ from typing import Any
 from animus_testsupport._script import ErrorReply, Turn
 from animus_testsupport._wire import BadRequest, chunks, estimate_tokens, new_id, sse, text_of
 
-__all__ = ["error_body", "latest_input", "response", "stream", "validate"]
+__all__ = ["error_body", "latest_input", "response", "stream", "stream_error", "validate"]
 
 # Items that carry new input to the model (as opposed to the model's own earlier output).
 _INPUT_ITEM_TYPES = {"function_call_output", "custom_tool_call_output", "local_shell_call_output"}
@@ -197,3 +197,16 @@ def stream(turn: Turn, body: Mapping[str, Any]) -> Iterator[bytes]:
             yield event("response.output_item.added", output_index=index, item=item)
         yield event("response.output_item.done", output_index=index, item=item)
     yield event("response.completed", response=final)
+
+
+def stream_error(message: str) -> bytes:
+    """`response.failed` with the error, as the API ends a stream that fails mid-way."""
+    failed: dict[str, Any] = {
+        "id": new_id("resp_"),
+        "object": "response",
+        "status": "failed",
+        "error": {"code": "server_error", "message": message},
+        "output": [],
+        "usage": None,
+    }
+    return sse({"type": "response.failed", "response": failed}, "response.failed")

@@ -153,6 +153,8 @@ class Turn:
     The answer is `error` if set, else an assistant message made of `thinking`, `text` and
     `tool_calls` (in that order). Streams are cut into `chunk_size`-character deltas with
     `chunk_delay` seconds between them; `first_byte_delay` holds back the response headers.
+    `cut_after` ends a stream after that many SSE frames: with `stream_error` (a message) the
+    API's in-stream error event is sent, otherwise the connection is dropped mid-stream.
     `times` is how many requests the turn answers before it is used up (0 = unlimited).
     """
 
@@ -164,6 +166,8 @@ class Turn:
     chunk_size: int = 24
     chunk_delay: float = 0.0
     first_byte_delay: float = 0.0
+    cut_after: int | None = None
+    stream_error: str | None = None
     times: int = 1
     input_tokens: int | None = None
     output_tokens: int | None = None
@@ -178,6 +182,8 @@ class Turn:
             "chunk_size",
             "chunk_delay",
             "first_byte_delay",
+            "cut_after",
+            "stream_error",
             "times",
             "usage",
         }
@@ -215,6 +221,8 @@ class Turn:
         chunk_size = data.get("chunk_size", 24)
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise ScriptError(f"{where}.chunk_size: expected a positive integer")
+        if data.get("stream_error") is not None and data.get("cut_after") is None:
+            raise ScriptError(f"{where}.stream_error: needs cut_after (frames sent before it)")
         times = data.get("times", 1)
         if isinstance(times, bool) or not isinstance(times, int) or times < 0:
             raise ScriptError(f"{where}.times: expected a non-negative integer (0 = unlimited)")
@@ -231,6 +239,8 @@ class Turn:
             chunk_size=chunk_size,
             chunk_delay=_number(where, data, "chunk_delay", 0.0),
             first_byte_delay=_number(where, data, "first_byte_delay", 0.0),
+            cut_after=_opt_int(where, data, "cut_after"),
+            stream_error=_opt_str(where, data, "stream_error"),
             times=times,
             input_tokens=_opt_int(f"{where}.usage", usage, "input_tokens"),
             output_tokens=_opt_int(f"{where}.usage", usage, "output_tokens"),

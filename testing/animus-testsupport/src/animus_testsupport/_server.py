@@ -36,6 +36,7 @@ class _Dialect:
     error_body: Callable[[ErrorReply], Any]
     reply: Callable[[Turn, Mapping[str, Any]], Any]
     stream: Callable[[Turn, Mapping[str, Any]], Iterator[bytes]]
+    stream_error: Callable[[str], bytes]
 
 
 _DIALECTS = {
@@ -45,6 +46,7 @@ _DIALECTS = {
         _anthropic.error_body,
         _anthropic.message,
         _anthropic.stream,
+        _anthropic.stream_error,
     ),
     "responses": _Dialect(
         _responses.validate,
@@ -52,9 +54,15 @@ _DIALECTS = {
         _responses.error_body,
         _responses.response,
         _responses.stream,
+        _responses.stream_error,
     ),
     "chat": _Dialect(
-        _chat.validate, _chat.latest_input, _chat.error_body, _chat.completion, _chat.stream
+        _chat.validate,
+        _chat.latest_input,
+        _chat.error_body,
+        _chat.completion,
+        _chat.stream,
+        _chat.stream_error,
     ),
 }
 
@@ -364,7 +372,7 @@ class _Handler(BaseHTTPRequestHandler):
         record.status = 200
         self.model_server._record(record)
         if body.get("stream"):
-            self._send_stream(dialect.stream(turn, body), turn.chunk_delay)
+            self._send_stream(dialect, turn, body, record)
         else:
             self._send_json(200, dialect.reply(turn, body))
 
@@ -401,20 +409,35 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         self.wfile.flush()
 
-    def _send_stream(self, frames: Iterator[bytes], delay: float) -> None:
+    def _send_stream(
+        self, dialect: _Dialect, turn: Turn, body: Mapping[str, Any], record: RecordedRequest
+    ) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        first = True
-        for frame in frames:
-            if delay and not first:
-                time.sleep(delay)
-            first = False
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
-            self.wfile.flush()
+        for sent, frame in enumerate(dialect.stream(turn, body)):
+            if sent == turn.cut_after:
+                if turn.stream_error is None:
+                    # Drop the connection mid-stream: no terminating chunk, socket shut.
+                    record.detail = f"stream dropped after {sent} frame(s)"
+                    self.close_connection = True
+                    self.wfile.flush()
+                    with contextlib.suppress(OSError):
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                record.detail = f"stream error after {sent} frame(s)"
+                self._write_chunk(dialect.stream_error(turn.stream_error))
+                break
+            if turn.chunk_delay and sent:
+                time.sleep(turn.chunk_delay)
+            self._write_chunk(frame)
         self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _write_chunk(self, frame: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
         self.wfile.flush()
 
 
