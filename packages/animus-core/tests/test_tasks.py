@@ -394,3 +394,26 @@ def test_comment_goes_to_history_only(hub: ServiceHub, tasks: TaskService) -> No
         tasks.comment(t.id, " ")
     with pytest.raises(NotFoundError):
         tasks.comment("TASK-404", "x")
+
+
+def test_a_corrupt_row_is_reported_and_never_overwritten(
+    hub: ServiceHub, tasks: TaskService
+) -> None:
+    from animus_core._task_rows import CorruptRecordError
+
+    t = tasks.create(title="t")
+    conn = sqlite3.connect(hub.paths.workflow_db)
+    conn.execute('UPDATE tasks SET json = \'{"id": "TASK-001", "status": 7\' WHERE id = ?', (t.id,))
+    conn.commit()
+    conn.close()
+    with pytest.raises(
+        CorruptRecordError, match=r"TASK-001 in workflow\.db cannot be read"
+    ) as info:
+        tasks.get(t.id)
+    assert info.value.code == "corrupt_state"
+    assert info.value.hint is not None
+    with pytest.raises(CorruptRecordError):
+        tasks.set_status(t.id, "ready")
+    with pytest.raises(CorruptRecordError):
+        tasks.list()
+    assert _raw(hub, "SELECT json FROM tasks") == [('{"id": "TASK-001", "status": 7',)]

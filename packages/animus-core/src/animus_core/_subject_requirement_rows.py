@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from animus_core._task_rows import parse_record
 from animus_protocol.envelope import InvalidInputError, NotFoundError
 from animus_protocol.ids import REQUIREMENT_PREFIX, format_id
 from animus_protocol.requirement import Requirement
@@ -85,7 +86,7 @@ def load_requirement(conn: sqlite3.Connection, requirement_id: str) -> Requireme
             details={"requirement_id": requirement_id},
             hint="list existing requirements with: animus requirement list",
         )
-    return Requirement.from_json(row[0])
+    return parse_record(Requirement, row[0], requirement_id)
 
 
 def delete_requirement_row(conn: sqlite3.Connection, requirement_id: str) -> None:
@@ -173,7 +174,7 @@ def query_requirements(conn: sqlite3.Connection, flt: RequirementFilter) -> Requ
         [*args, flt.limit, flt.offset],
     ).fetchall()
     return RequirementPage(
-        items=[Requirement.from_json(r[0]) for r in rows],
+        items=[parse_record(Requirement, r[0], "a requirement") for r in rows],
         total=total,
         limit=flt.limit,
         offset=flt.offset,

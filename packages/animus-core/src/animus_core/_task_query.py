@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from animus_core._task_rows import parse_task
 from animus_protocol.envelope import InvalidInputError
 from animus_protocol.statuses import Priority, TaskStatus, TaskType
 from animus_protocol.task import Task
@@ -110,5 +111,5 @@ def query_tasks(conn: sqlite3.Connection, flt: TaskFilter) -> TaskPage:
         [*args, flt.limit, flt.offset],
     ).fetchall()
     return TaskPage(
-        items=[Task.from_json(r[0]) for r in rows], total=total, limit=flt.limit, offset=flt.offset
+        items=[parse_task(r[0]) for r in rows], total=total, limit=flt.limit, offset=flt.offset
     )

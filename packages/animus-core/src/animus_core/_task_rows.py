@@ -9,22 +9,55 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from typing import TypeVar
 
-from animus_protocol.envelope import InvalidInputError, NotFoundError
+from pydantic import BaseModel
+
+from animus_protocol.envelope import InternalError, InvalidInputError, NotFoundError
 from animus_protocol.ids import TASK_PREFIX, format_id
 from animus_protocol.task import AgentAssignee, HumanAssignee, Task
 from animus_protocol.timeutil import format_rfc3339
 from animus_store.schema import task_priority_rank
 
 __all__ = [
+    "CorruptRecordError",
     "assignee_label",
     "canonical_task_id",
     "delete_task_row",
     "load_task",
     "load_tasks",
+    "parse_record",
+    "parse_task",
     "save_task",
     "task_number",
 ]
+
+
+class CorruptRecordError(InternalError):
+    """A stored record no longer parses; it is left untouched in ``workflow.db``."""
+
+    default_code = "corrupt_state"
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_record(model: type[M], text: str, what: str) -> M:
+    """Validate a stored JSON body; a bad one raises :class:`CorruptRecordError`."""
+    try:
+        return model.model_validate_json(text)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise CorruptRecordError(
+            f"{what} in workflow.db cannot be read: {str(exc).splitlines()[0]}",
+            details={"record": what},
+            hint="the row is left as it is; restore it from a backup or delete it with "
+            "sqlite3 after inspecting it",
+        ) from None
+
+
+def parse_task(text: str, task_id: str = "a task") -> Task:
+    return parse_record(Task, text, task_id)
+
 
 _TASK_ID = re.compile(rf"{TASK_PREFIX}-(\d+)", re.IGNORECASE)
 
@@ -106,7 +139,7 @@ def load_task(conn: sqlite3.Connection, task_id: str) -> Task:
             details={"task_id": task_id},
             hint="list existing tasks with: animus task list",
         )
-    return Task.from_json(row[0])
+    return parse_task(row[0], task_id)
 
 
 def load_tasks(conn: sqlite3.Connection, task_ids: list[str]) -> dict[str, Task]:
@@ -116,7 +149,7 @@ def load_tasks(conn: sqlite3.Connection, task_ids: list[str]) -> dict[str, Task]
         chunk = task_ids[start : start + 500]
         marks = ", ".join("?" for _ in chunk)
         for (text,) in conn.execute(f"SELECT json FROM tasks WHERE id IN ({marks})", chunk):  # noqa: S608 - placeholders only
-            task = Task.from_json(text)
+            task = parse_task(text)
             found[task.id] = task
     return found
 

@@ -31,7 +31,7 @@ from animus_core._subject_requirement_rows import (
     query_requirements,
     save_requirement,
 )
-from animus_core._task_rows import save_task
+from animus_core._task_rows import parse_record, parse_task, save_task
 from animus_protocol.envelope import ConflictError, InvalidInputError
 from animus_protocol.ids import REQUIREMENT_PREFIX
 from animus_protocol.requirement import Requirement, RequirementComment, RequirementsExecutionResult
@@ -329,7 +329,7 @@ class RequirementService:
                 reqs = [load_requirement(conn, rid) for rid in dict.fromkeys(ids)]
             else:
                 reqs = [
-                    Requirement.from_json(r[0])
+                    parse_record(Requirement, r[0], "a requirement")
                     for r in conn.execute("SELECT json FROM requirements ORDER BY number, id")
                 ]
             for req in reqs:
@@ -400,5 +400,5 @@ def _tasks_linked_to(conn: sqlite3.Connection, requirement_id: str) -> list[Task
         "SELECT json FROM tasks WHERE json LIKE ? ORDER BY number",
         (f'%"{requirement_id}"%',),
     ).fetchall()
-    tasks = [Task.from_json(r[0]) for r in rows]
+    tasks = [parse_task(r[0]) for r in rows]
     return [t for t in tasks if requirement_id in t.linked_requirements]

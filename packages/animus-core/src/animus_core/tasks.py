@@ -40,6 +40,7 @@ from animus_core._task_rows import (
     canonical_task_id,
     delete_task_row,
     load_task,
+    parse_task,
     save_task,
 )
 from animus_core._task_status import blocked, paused, reopened, resumed
@@ -112,7 +113,7 @@ class TaskService:
         """The most urgent ready, unpaused task whose dependencies are all done."""
         with self._db.read() as conn:
             row = conn.execute(NEXT_READY_SQL).fetchone()
-        return None if row is None else Task.from_json(row[0])
+        return None if row is None else parse_task(row[0])
 
     # -- create / update / delete ---------------------------------------------------------
 
