@@ -344,6 +344,22 @@ async def test_asyncio_cancel_reaches_the_session_host(
     assert types[-1] == "finished"
 
 
+async def test_cancel_before_the_provider_names_its_session(
+    host: SessionHost, scope: ScopePaths, project: Path
+) -> None:
+    # The mock says nothing before it sleeps, so there is no session id to cancel by:
+    # the runner waits a short grace for one, then abandons the turn.
+    runner = AgentPhaseRunner(host, scope, session_id_grace=0.2)
+    task = asyncio.ensure_future(runner.run(_request(project, [{"sleep": 60}])))
+    await asyncio.sleep(0.5)
+    runner.cancel()
+    result = await asyncio.wait_for(task, 30)
+    assert result.status == "cancelled"
+    assert result.session_id is None
+    types = [line["type"] for line in _lines(scope.run_dir("run-1") / "events.jsonl")]
+    assert types == ["started", "finished"]
+
+
 async def test_bad_input_is_a_clear_error(
     host: SessionHost, scope: ScopePaths, project: Path
 ) -> None:

@@ -128,8 +128,10 @@ class AgentPhaseRunner:
         scope_paths: ScopePaths,
         *,
         on_event: RunEventCallback | None = None,
+        session_id_grace: float = SESSION_ID_GRACE,
     ) -> None:
         self.session_host = session_host
+        self.session_id_grace = session_id_grace
         self.scope_paths = scope_paths
         self.on_event = on_event
         self._attempts: set[_Attempt] = set()
@@ -359,12 +361,15 @@ class AgentPhaseRunner:
         if turn.done():
             return
         if attempt.session_id is None:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(SESSION_ID_GRACE):
-                    await asyncio.wait(
-                        {turn, asyncio.ensure_future(attempt.session_known.wait())},
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
+            known = asyncio.ensure_future(attempt.session_known.wait())
+            try:
+                await asyncio.wait(
+                    {turn, known},
+                    timeout=self.session_id_grace,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                known.cancel()
         if attempt.session_id is not None and not turn.done():
             try:
                 await self.session_host.cancel(attempt.session_id)
