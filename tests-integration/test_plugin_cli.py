@@ -93,9 +93,8 @@ def test_third_party_plugin_through_the_cli(animus: Animus, tmp_path: Path) -> N
     assert code == 0, err
     assert pinged["ok"] is True
 
-    code, called, err = animus(
-        "plugin", "call", "animus-counter", "counter/bump", "--params", '{"by": 5}'
-    )
+    bump = ("plugin", "call", "animus-counter", "counter/bump")
+    code, called, err = animus(*bump, "--params", '{"by": 5}')
     assert code == 0, err
     assert called["result"] == {"calls": 5, "project_root": str(animus.root.resolve())}
 
