@@ -118,7 +118,7 @@ def _scratch_worktree(
     """A detached worktree at ``start`` that is removed again however the block ends."""
     made_root = scratch_root is None
     root = Path(tempfile.mkdtemp(prefix="animus-merge-")) if scratch_root is None else scratch_root
-    path = root / f".merge-{sanitize_ref_component(branch)}"
+    path = _scratch_path(root, branch)
     _discard_scratch(repo, path)
     root.mkdir(parents=True, exist_ok=True)
     run_git([*_NO_HOOKS, "worktree", "add", "--detach", str(path), start], cwd=repo)
@@ -131,6 +131,10 @@ def _scratch_worktree(
                 root.rmdir()
 
 
+def _scratch_path(root: Path, branch: str) -> Path:
+    return root / f".merge-{sanitize_ref_component(branch)}"
+
+
 def _discard_scratch(repo: Path, path: Path) -> None:
     """Remove a scratch worktree left by an interrupted merge (it holds no one's work)."""
     entry = find_worktree(list_worktrees(repo), path=path)
@@ -138,7 +142,6 @@ def _discard_scratch(repo: Path, path: Path) -> None:
         run_git(["worktree", "remove", "--force", "--force", str(path)], cwd=repo)
         return
     if path.exists():
-        run_git(["worktree", "prune"], cwd=repo)
         raise ConflictError(
             f"{path} exists but is not a worktree of {repo}; refusing to remove it",
             details={"path": str(path)},
@@ -313,6 +316,10 @@ def merge_branch(
             }
         )
 
+    if worktrees_dir is not None:
+        # A merge killed mid-way leaves its scratch worktree; the retry clears it first, even
+        # when it then finds the merge already landed.
+        _discard_scratch(repo, _scratch_path(worktrees_dir, branch))
     for _attempt in range(max_attempts):
         old = commit_of(repo, f"refs/heads/{target}")
         if old is None:
