@@ -17,7 +17,7 @@ from animus_agent_runner import (
     SubjectInfo,
     resolve_tool_and_model,
 )
-from animus_agent_runner._runner import AgentPhaseRunner as _Runner
+from animus_agent_runner._params import build_run_params
 from animus_config import compile_workflow_config, compiled_workflow, load_workflow_config
 from animus_protocol.paths import ScopePaths
 from animus_session_host import SessionHost
@@ -122,9 +122,10 @@ def test_request_sent_to_the_provider(
         env={"FOO": "bar"},
         extras={"approvals": {"mode": "auto"}},
     )
-    runner = _Runner(SessionHost(project_root=project), scope)
     selection = compiled_phase["runtime"]
-    params = runner._params(request, resolve_tool_and_model(phase=compiled_phase), project, None)
+    params = build_run_params(
+        request, resolve_tool_and_model(phase=compiled_phase), project, None, scope.project_root
+    )
     assert selection["tool"] == "mock"
     assert params["prompt"].startswith("# Task TASK-42: Tighten the parser\n")
     assert "careful scripted agent" not in params["prompt"]

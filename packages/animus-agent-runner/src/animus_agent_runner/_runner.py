@@ -13,24 +13,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from animus_agent_runner._contract import as_decision_contract, decide
-from animus_agent_runner._cost import (
-    TokenUsage,
-    estimate_cost_usd,
-    reported_cost_usd,
-    usage_from_metadata,
-)
 from animus_agent_runner._events import RunEventCallback, RunEventWriter, event_type_and_payload
 from animus_agent_runner._models import AgentPhaseRequest, AgentPhaseResult, PhaseStatus
-from animus_agent_runner._prompt import PromptContext, render_prompt
-from animus_agent_runner._runtime_contract import build_runtime_contract
+from animus_agent_runner._outcome import (
+    SESSION_STATUS,
+    SessionOutcome,
+    decision_from_verdict,
+    outcome_of,
+    usage_and_cost,
+)
+from animus_agent_runner._params import (
+    build_run_params,
+    checked_cwd,
+    field_of,
+    first_set,
+    phase_timeout,
+)
 from animus_agent_runner._selection import ToolSelection, resolve_tool_and_model
 from animus_agent_runner._session_file import (
     PhaseSessionRecord,
@@ -40,20 +45,17 @@ from animus_agent_runner._session_file import (
     validate_phase_id,
     write_session_file,
 )
-from animus_agent_runner.decision import decision_from_payload, parse_phase_decision
-from animus_plugin_protocol.kinds.provider import AgentRunRequest, AgentRunResponse
-from animus_protocol.envelope import AnimusError, InvalidInputError
+from animus_agent_runner.decision import parse_phase_decision
+from animus_plugin_protocol.kinds.provider import AgentRunResponse
+from animus_protocol.envelope import InvalidInputError
 from animus_protocol.paths import ScopePaths
 from animus_protocol.statuses import DecisionAction, DecisionSource
 from animus_protocol.timeutil import utc_now_str
 from animus_protocol.workflow import PhaseDecision, WorkflowDecisionRecord
 from animus_session_host import (
-    SessionCancelledError,
-    SessionError,
     SessionEvent,
     SessionHost,
     SessionNotFoundError,
-    classify_failure,
     provider_plugin_name,
 )
 
@@ -67,18 +69,6 @@ SESSION_ID_GRACE = 2.0
 # Upper bound on waiting for a cancelled turn to unwind (SessionHost.cancel is itself
 # bounded by its grace period plus a process-group kill).
 UNWIND_LIMIT = 10.0
-
-
-def _field(obj: Any, name: str) -> Any:
-    if obj is None:
-        return None
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
-def _first(*values: Any) -> Any:
-    return next((v for v in values if v is not None and v not in ([], "")), None)
 
 
 @dataclass(eq=False)  # identity-hashed: kept in the runner's set of live attempts
@@ -108,15 +98,6 @@ class _Attempt:
             phase_id=self.request.phase_id,
             reason=reason,
         )
-
-
-@dataclass
-class _Outcome:
-    status: PhaseStatus
-    response: AgentRunResponse | None = None
-    errors: list[str] = field(default_factory=list)
-    retryable: bool = False
-    category: str | None = None
 
 
 class AgentPhaseRunner:
@@ -151,7 +132,7 @@ class AgentPhaseRunner:
         validate_phase_id(request.phase_id)
         if request.attempt < 1:
             raise InvalidInputError(f"attempt must be >= 1, not {request.attempt}")
-        cwd = _checked_cwd(request)
+        cwd = checked_cwd(request)
         run_dir = self.scope_paths.run_dir(request.run_id)
         session_path = session_file_path(run_dir, request.phase_id)
         selection = resolve_tool_and_model(
@@ -174,7 +155,7 @@ class AgentPhaseRunner:
             # The session lives in the provider that started it.
             selection = ToolSelection(saved.tool, saved.model, selection.source, "provider")
         contract_rules = as_decision_contract(
-            _first(request.decision_contract, _field(request.phase, "decision_contract"))
+            first_set(request.decision_contract, field_of(request.phase, "decision_contract"))
         )
         events = RunEventWriter(
             run_dir / "events.jsonl",
@@ -187,8 +168,14 @@ class AgentPhaseRunner:
         if saved is not None:
             attempt.session_id = saved.session_id
             events.session_id = saved.session_id
-        params = self._params(request, selection, cwd, saved)
-        timeout = self._timeout(request)
+        params = build_run_params(
+            request,
+            selection,
+            cwd,
+            saved.session_id if saved else None,
+            self.scope_paths.project_root,
+        )
+        timeout = phase_timeout(request)
         self._attempts.add(attempt)
         started = time.monotonic()
         try:
@@ -222,89 +209,6 @@ class AgentPhaseRunner:
         finally:
             self._attempts.discard(attempt)
 
-    def _params(
-        self,
-        request: AgentPhaseRequest,
-        selection: ToolSelection,
-        cwd: Path,
-        saved: PhaseSessionRecord | None,
-    ) -> dict[str, Any]:
-        phase, agent = request.phase, request.agent_profile
-        runtime = _field(phase, "runtime")
-        prompt = request.prompt
-        if isinstance(prompt, PromptContext):
-            # The phase fills what the caller's context leaves open, so the prompt states
-            # the same contract the decision is checked against.
-            prompt = replace(
-                prompt,
-                directive=_first(prompt.directive, _field(phase, "directive")),
-                decision_contract=_first(
-                    prompt.decision_contract,
-                    request.decision_contract,
-                    _field(phase, "decision_contract"),
-                ),
-            )
-            prompt_text = render_prompt(prompt)
-        else:
-            prompt_text = str(prompt)
-        system_prompt = _first(
-            request.system_prompt, _field(phase, "system_prompt"), _field(agent, "system_prompt")
-        )
-        permission_mode = _first(
-            _field(runtime, "permission_mode"), _field(agent, "permission_mode")
-        )
-        capabilities = {
-            **(_field(agent, "capabilities") or {}),
-            **(_field(phase, "capabilities") or {}),
-        }
-        mcp_names = _first(_field(phase, "mcp_servers"), _field(agent, "mcp_servers")) or []
-        contract = build_runtime_contract(
-            tool=selection.tool,
-            model=selection.model,
-            run_id=request.run_id,
-            phase_id=request.phase_id,
-            agent_id=request.agent_id or _field(phase, "agent"),
-            session_id=saved.session_id if saved else None,
-            resume=saved is not None,
-            permission_mode=permission_mode,
-            extra_args=_first(_field(runtime, "extra_args"), _field(agent, "extra_args")) or [],
-            capabilities=capabilities,
-            mcp_server_names=list(mcp_names),
-            mcp_servers=request.mcp_servers,
-        )
-        timeout = self._timeout(request)
-        wire = AgentRunRequest(
-            prompt=prompt_text,
-            cwd=str(cwd),
-            model=selection.model,
-            system_prompt=system_prompt,
-            permission_mode=permission_mode,
-            project_root=str(request.project_root or self.scope_paths.project_root),
-            timeout_secs=math.ceil(timeout) if timeout else None,
-            env=dict(request.env),
-            runtime_contract=contract,
-        ).to_wire()
-        effort = _first(_field(runtime, "reasoning_effort"), _field(agent, "reasoning_effort"))
-        if effort is not None:
-            wire["reasoning_effort"] = effort
-        wire["phase"] = request.phase_id  # lets scripted providers match per phase
-        wire.update(request.extras)
-        return wire
-
-    @staticmethod
-    def _timeout(request: AgentPhaseRequest) -> float | None:
-        value = _first(
-            request.timeout_secs,
-            _field(_field(request.phase, "runtime"), "timeout_secs"),
-            _field(request.agent_profile, "timeout_secs"),
-        )
-        if value is None:
-            return None
-        seconds = float(value)
-        if not seconds > 0:
-            raise InvalidInputError(f"timeout_secs must be positive, not {value!r}")
-        return seconds
-
     async def _on_session_event(self, attempt: _Attempt, event: SessionEvent) -> None:
         if attempt.session_id is None and event.session_id:
             attempt.session_id = event.session_id
@@ -319,7 +223,7 @@ class AgentPhaseRunner:
         attempt: _Attempt,
         params: dict[str, Any],
         timeout: float | None,  # noqa: ASYNC109 - the phase's own deadline
-    ) -> _Outcome:
+    ) -> SessionOutcome:
         host, tool = self.session_host, attempt.selection.tool
 
         async def on_event(event: SessionEvent) -> None:
@@ -341,20 +245,20 @@ class AgentPhaseRunner:
             raise
         stop.cancel()
         if turn in done:
-            return self._outcome_of(turn)
+            return outcome_of(turn)
         reason: PhaseStatus = "cancelled" if attempt.cancel_requested.is_set() else "timeout"
         await self._stop(attempt, turn)
         if turn.done() and not turn.cancelled() and turn.exception() is None:
             # The turn finished in the same instant; keep its answer.
-            return self._outcome_of(turn)
+            return outcome_of(turn)
         if reason == "timeout":
-            return _Outcome(
+            return SessionOutcome(
                 "timeout",
                 errors=[f"phase {attempt.request.phase_id} timed out after {timeout:g}s"],
                 retryable=True,
                 category="timeout",
             )
-        return _Outcome("cancelled", errors=["cancelled"], category="cancelled")
+        return SessionOutcome("cancelled", errors=["cancelled"], category="cancelled")
 
     async def _stop(self, attempt: _Attempt, turn: asyncio.Task[AgentRunResponse]) -> None:
         """End a running turn through SessionHost.cancel (the provider stops its agent)."""
@@ -384,36 +288,10 @@ class AgentPhaseRunner:
         if turn.done() and not turn.cancelled():
             turn.exception()  # retrieved, so asyncio does not log it as unhandled
 
-    @staticmethod
-    def _outcome_of(turn: asyncio.Task[AgentRunResponse]) -> _Outcome:
-        try:
-            response = turn.result()
-        except SessionCancelledError as exc:
-            return _Outcome("cancelled", errors=[exc.message], category="cancelled")
-        except SessionError as exc:
-            return _Outcome(
-                "failed", errors=[exc.message], retryable=exc.retryable, category=exc.category
-            )
-        except AnimusError as exc:
-            message = exc.message + (f" ({exc.hint})" if exc.hint else "")
-            return _Outcome("failed", errors=[message], retryable=False, category=exc.code)
-        except Exception as exc:  # an unexpected failure is still a result, never a crash
-            failure = classify_failure(exc)
-            return _Outcome(
-                "failed",
-                errors=[f"{type(exc).__name__}: {exc}"],
-                retryable=failure.retryable,
-                category=failure.category,
-            )
-        if response.exit_code != 0:
-            errors = list(response.errors) or [f"the agent exited with code {response.exit_code}"]
-            return _Outcome("failed", response, errors, retryable=False, category="exit_code")
-        return _Outcome("completed", response, list(response.errors))
-
     async def _finish(
         self,
         attempt: _Attempt,
-        outcome: _Outcome,
+        outcome: SessionOutcome,
         contract: Any,
         duration_ms: int,
     ) -> AgentPhaseResult:
@@ -423,7 +301,7 @@ class AgentPhaseRunner:
             attempt.session_id = response.session_id
             attempt.events.session_id = response.session_id
         output = response.output if response is not None else ""
-        tokens, cost, cost_source = _usage(response, selection.model)
+        tokens, cost, cost_source = usage_and_cost(response, selection.model)
         if tokens.total or cost is not None:
             await attempt.events.emit("metadata", {"cost": cost, "tokens": tokens.to_dict()})
         decision: PhaseDecision | None = None
@@ -431,7 +309,7 @@ class AgentPhaseRunner:
         if outcome.status == "completed" and response is not None:
             decision = parse_phase_decision(output, request.phase_id)
             if decision is None and response.decision_verdict is not None:
-                decision = _from_verdict(response.decision_verdict, request.phase_id)
+                decision = decision_from_verdict(response.decision_verdict, request.phase_id)
             record, violations = decide(decision, contract, phase_id=request.phase_id)
             if decision is not None:
                 await attempt.events.emit(
@@ -462,7 +340,7 @@ class AgentPhaseRunner:
                 "errors": outcome.errors,
             },
         )
-        session_status = _SESSION_STATUS[outcome.status]
+        session_status = SESSION_STATUS[outcome.status]
         write_session_file(
             attempt.session_path,
             attempt.record(session_status, "timeout" if outcome.status == "timeout" else None),
@@ -491,52 +369,6 @@ class AgentPhaseRunner:
             events_path=attempt.events.path,
             session_path=attempt.session_path,
         )
-
-
-def _checked_cwd(request: AgentPhaseRequest) -> Path:
-    cwd = Path(request.cwd)
-    if not cwd.is_dir():
-        raise InvalidInputError(
-            f"phase {request.phase_id}: cwd {str(cwd)!r} is not a directory",
-            details={"cwd": str(cwd)},
-        )
-    return cwd
-
-
-_SESSION_STATUS: dict[PhaseStatus, SessionStatus] = {
-    "completed": "completed",
-    "failed": "failed",
-    "cancelled": "cancelled",
-    "timeout": "failed",
-}
-
-
-def _usage(
-    response: AgentRunResponse | None, model: str | None
-) -> tuple[TokenUsage, float | None, Any]:
-    if response is None:
-        return TokenUsage(), None, None
-    used = response.tokens_used
-    if used is not None:
-        tokens = TokenUsage(used.input, used.output, used.cached, used.cache_writes)
-    else:
-        tokens = usage_from_metadata(response.metadata) or TokenUsage()
-    reported = reported_cost_usd(response.metadata)
-    if reported is not None:
-        return tokens, reported, "reported"
-    estimated = estimate_cost_usd(model, tokens) if tokens.total else None
-    return tokens, estimated, "estimated" if estimated is not None else None
-
-
-def _from_verdict(value: Any, phase_id: str) -> PhaseDecision | None:
-    """A provider's ``decision_verdict`` when the output held no decision object."""
-    if isinstance(value, Mapping) and "verdict" in value:
-        return decision_from_payload(value, phase_id)
-    if isinstance(value, str) and value.strip():
-        return decision_from_payload(
-            {"verdict": value, "reason": "verdict reported by the provider"}, phase_id
-        )
-    return None
 
 
 def run_agent_phase(
