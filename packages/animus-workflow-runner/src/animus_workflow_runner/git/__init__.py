@@ -34,6 +34,12 @@ from animus_workflow_runner.git.merge import (
     merge_branch,
 )
 from animus_workflow_runner.git.pr import PrResult, PushResult, create_pr, push_branch
+from animus_workflow_runner.git.resolve import (
+    ResolutionStart,
+    merge_in_progress,
+    start_conflict_resolution,
+    unresolved_conflicts,
+)
 from animus_workflow_runner.git.worktree import WorktreeInfo, WorktreeMode, ensure_worktree
 
 __all__ = [
@@ -51,6 +57,7 @@ __all__ = [
     "MergeStrategy",
     "PrResult",
     "PushResult",
+    "ResolutionStart",
     "WorktreeInfo",
     "WorktreeMode",
     "cleanup_worktree",
@@ -60,7 +67,10 @@ __all__ = [
     "ensure_worktree",
     "list_managed_worktrees",
     "merge_branch",
+    "merge_in_progress",
     "pending_changes",
     "push_branch",
+    "start_conflict_resolution",
     "unmerged_commits",
+    "unresolved_conflicts",
 ]

@@ -13,6 +13,8 @@ from pathlib import Path
 from animus_protocol.envelope import InvalidInputError, NotFoundError
 from animus_workflow_runner.git._run import run_git
 
+_CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
+
 __all__ = [
     "RegisteredWorktree",
     "commit_of",
@@ -23,9 +25,12 @@ __all__ = [
     "has_commits",
     "is_ancestor",
     "list_worktrees",
+    "merge_in_progress",
     "require_repo",
     "same_path",
     "status_paths",
+    "unmerged_paths",
+    "unresolved_conflicts",
 ]
 
 
@@ -212,3 +217,29 @@ def status_paths(worktree: Path, *, untracked: bool = True) -> list[str]:
         if "R" in code or "C" in code:
             i += 1  # the rename/copy source follows as its own field
     return sorted(dict.fromkeys(paths))
+
+
+def merge_in_progress(worktree: Path) -> bool:
+    """Whether ``worktree`` is in the middle of a merge (``MERGE_HEAD`` exists)."""
+    return commit_of(Path(worktree), "MERGE_HEAD") is not None
+
+
+def unmerged_paths(worktree: Path) -> list[str]:
+    out = run_git(["diff", "--name-only", "-z", "--diff-filter=U"], cwd=worktree, read_only=True)
+    return sorted(p for p in out.stdout.split("\0") if p)
+
+
+def unresolved_conflicts(worktree: Path) -> list[str]:
+    """Files of an in-progress merge still unmerged in the index or holding conflict markers."""
+    worktree = Path(worktree)
+    if not merge_in_progress(worktree):
+        return []
+    found = set(unmerged_paths(worktree))
+    for rel in status_paths(worktree):
+        path = worktree / rel
+        if not path.is_file() or path.is_symlink():
+            continue
+        with path.open("rb") as fh:
+            if any(line.startswith(_CONFLICT_MARKERS) for line in fh):
+                found.add(rel)
+    return sorted(found)

@@ -13,8 +13,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from animus_protocol.envelope import InvalidInputError
-from animus_workflow_runner.git._repo import commit_of, git_toplevel, status_paths
+from animus_protocol.envelope import ConflictError, InvalidInputError
+from animus_workflow_runner.git._repo import (
+    commit_of,
+    git_toplevel,
+    status_paths,
+    unresolved_conflicts,
+)
 from animus_workflow_runner.git._run import identity_args, identity_env, run_git
 
 __all__ = [
@@ -100,11 +105,12 @@ def pending_changes(worktree: Path) -> list[str]:
 
 
 def _committed_files(worktree: Path, commit: str) -> list[str]:
-    out = run_git(
-        ["diff-tree", "--root", "--no-commit-id", "--name-only", "-r", "-z", commit],
-        cwd=worktree,
-        read_only=True,
-    )
+    """Files the commit changed against its first parent (everything for a root commit)."""
+    if commit_of(worktree, f"{commit}^1") is not None:
+        args = ["diff", "--name-only", "-z", "--no-renames", f"{commit}^1", commit]
+    else:
+        args = ["diff-tree", "--root", "--no-commit-id", "--name-only", "-r", "-z", commit]
+    out = run_git(args, cwd=worktree, read_only=True)
     return sorted(p for p in out.stdout.split("\0") if p)
 
 
@@ -127,15 +133,26 @@ def commit_changes(
     """Stage everything (``.gitignore`` respected) and commit it with ``message``.
 
     No changes → ``committed=False`` with ``commit`` = HEAD (None on an unborn branch), unless
-    ``allow_empty``. Hooks are skipped by default: the runner's commits are bookkeeping of
+    ``allow_empty``. In a worktree that is mid-merge (a conflict-resolution phase) the commit
+    concludes the merge, and is refused with :class:`ConflictError` while conflict markers
+    remain. Hooks are skipped by default: the runner's commits are bookkeeping of
     work already checked by the workflow's own phases, and a hook that prompts or needs a
     tool missing from the daemon's environment would wedge the run.
     """
     worktree = _require_worktree(worktree)
     if not message or not message.strip():
         raise InvalidInputError("commit message is empty", hint="give the phase a commit_message")
+    concluding_merge = commit_of(worktree, "MERGE_HEAD") is not None
+    if concluding_merge:
+        left = unresolved_conflicts(worktree)
+        if left:
+            raise ConflictError(
+                f"unresolved merge conflicts remain in {', '.join(left)}",
+                details={"path": str(worktree), "files": left},
+                hint="resolve every conflict (no <<<<<<< or >>>>>>> lines) before committing",
+            )
     changed = status_paths(worktree)
-    if not changed and not allow_empty:
+    if not changed and not allow_empty and not concluding_merge:
         return CommitResult(committed=False, commit=commit_of(worktree, "HEAD"), files=[])
     run_git(["add", "--all", "--", "."], cwd=worktree)
     args = ["commit", "--quiet", "--file", "-", "--cleanup=whitespace"]
