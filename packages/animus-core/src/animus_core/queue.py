@@ -43,6 +43,7 @@ __all__ = ["BulkChange", "QueueEntry", "QueuePage", "QueueService", "QueueStats"
 
 MAX_LEASE = 1000
 COMPLETION_STATUSES = ("completed", "failed", "cancelled")
+_DISPLAY_ORDER = ("assigned", "pending", "held", "completed", "failed", "cancelled", "dropped")
 _PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 _RANK_PRIORITY = {v: k for k, v in _PRIORITY_RANK.items()}
 
@@ -225,22 +226,35 @@ class QueueService:
                 f"invalid paging limit={limit} offset={offset}",
                 hint="limit must be at least 1 and offset at least 0",
             )
-        where = f"WHERE status IN ({_placeholders(statuses)})" if statuses else ""
-        params: list[Any] = list(statuses)
+        wanted = [s for s in _DISPLAY_ORDER if not statuses or s in statuses]
+        rows: builtins.list[sqlite3.Row] = []
         with self.hub.db.read() as conn:
-            total = int(
-                conn.execute(
-                    f"SELECT count(*) FROM queue_entries {where}",  # noqa: S608 - placeholders only
-                    params,
-                ).fetchone()[0]
-            )
-            rows = conn.execute(
-                f"SELECT {ENTRY_COLUMNS} FROM queue_entries {where} "  # noqa: S608 - placeholders
-                "ORDER BY CASE status WHEN 'assigned' THEN 0 WHEN 'pending' THEN 1 "
-                "WHEN 'held' THEN 2 ELSE 3 END, priority_rank, requested_at, seq "
-                "LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            ).fetchall()
+            counts = {
+                str(r[0]): int(r[1])
+                for r in conn.execute(
+                    "SELECT status, count(*) FROM queue_entries GROUP BY status"
+                ).fetchall()
+            }
+            total = sum(counts.get(s, 0) for s in wanted)
+            # One ordered index walk per status (assigned first, then pending, held, ...),
+            # so a page never sorts the whole queue.
+            skip, room = offset, limit
+            for name in wanted:
+                count = counts.get(name, 0)
+                if skip >= count:
+                    skip -= count
+                    continue
+                if room <= 0:
+                    break
+                part = conn.execute(
+                    f"SELECT {ENTRY_COLUMNS} FROM queue_entries "  # noqa: S608 - constant columns
+                    "INDEXED BY idx_queue_status_order WHERE status = ? "
+                    "ORDER BY priority_rank, requested_at, seq LIMIT ? OFFSET ?",
+                    (name, room, skip),
+                ).fetchall()
+                rows += part
+                room -= len(part)
+                skip = 0
         return QueuePage(
             entries=[QueueEntry.from_row(r) for r in rows], total=total, limit=limit, offset=offset
         )
