@@ -161,6 +161,22 @@ def test_subject_family_on_requirements(cli: Invoke) -> None:
     assert cli("subject", "next", "--kind", "requirement").out == "nothing ready\n"
 
 
+def test_kinds_and_schema(cli: Invoke) -> None:
+    kinds = cli("subject", "kinds", json_output=True).data
+    assert kinds == {"kinds": ["animus.requirement", "animus.task"], "default": "task"}
+    assert cli("subject", "kinds").out.splitlines() == [
+        "animus.requirement",
+        "animus.task  (default)",
+    ]
+    schema = cli("subject", "schema", "--kind", "requirement", json_output=True).data
+    assert schema["kinds"] == ["animus.requirement"]
+    assert "needs-rework" in schema["native_status_values"]
+    hints = {h["native_status"]: h["maps_to"] for h in schema["status_dispatch_hints"]}
+    assert hints["po-review"] == "in-progress"
+    human = cli("subject", "schema").out
+    assert "on-hold        -> blocked" in human
+
+
 def test_subject_errors_name_the_fix(cli: Invoke) -> None:
     unknown = cli("subject", "list", "--kind", "jira.issue", json_output=True).error
     assert unknown["code"] == "invalid_input"

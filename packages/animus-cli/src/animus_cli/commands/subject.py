@@ -8,6 +8,7 @@ backend's own). ``--status`` accepts native or normalized values.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -326,3 +327,38 @@ def delete_subject(
         describe=f"delete {subject.kind} {subject.id}: {subject.title}",
         run=lambda: backend.delete(subject.id).id,
     )
+
+
+@command.command(name="kinds")
+def list_kinds() -> None:
+    """Subject kinds this project can route, and the configured default."""
+    router = get_context().hub.subjects
+    kinds = router.kinds()
+    default = router.default_kind()
+    data = {"kinds": kinds, "default": default}
+
+    def human(_: Any) -> None:
+        canonical_default = router.resolve_kind(default) if default else None
+        for kind in kinds:
+            mark = "  (default)" if kind == canonical_default else ""
+            sys.stdout.write(f"{kind}{mark}\n")
+
+    emit(data, human=human)
+
+
+@command.command(name="schema")
+@_KIND
+def show_schema(kind: str | None) -> None:
+    """A kind's schema: statuses (native and normalized), capabilities."""
+    schema = _backend(kind).schema()
+
+    def human(_: Any) -> None:
+        sys.stdout.write(f"kinds: {', '.join(schema.kinds)}\n")
+        sys.stdout.write(
+            f"create: {schema.supports_create}  delete: {schema.supports_delete}  "
+            f"pagination: {schema.supports_pagination}  watch: {schema.supports_watch}\n"
+        )
+        for hint in schema.status_dispatch_hints:
+            sys.stdout.write(f"  {hint.native_status:14s} -> {hint.maps_to.value}\n")
+
+    emit(schema, human=human)
