@@ -67,6 +67,15 @@ def _test_tools(session: nox.Session) -> None:
     session.install("-r", str(reqs))
 
 
+# Sessions whose tests drive the real agent CLIs from npm install them first (pinned, into
+# the ignored .cache/agent-clis; idempotent and fast when already present).
+NEEDS_AGENT_CLIS = {"animus-testsupport"}
+
+
+def _install_agent_clis(session: nox.Session) -> None:
+    session.run("bash", str(ROOT / "tools" / "install-agent-clis.sh"), external=True)
+
+
 def _make_member_session(member: pathlib.Path) -> None:
     name = member.name
 
@@ -76,6 +85,8 @@ def _make_member_session(member: pathlib.Path) -> None:
         # The member itself and its workspace siblings, exactly as declared.
         _sync(session, "--package", name, "--inexact")
         _test_tools(session)
+        if name in NEEDS_AGENT_CLIS:
+            _install_agent_clis(session)
         tests = member / "tests"
         session.run(
             "pytest",
@@ -118,8 +129,9 @@ def layers(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def integration(session: nox.Session) -> None:
-    """Cross-package end-to-end tests (real git, real processes)."""
+    """Cross-package end-to-end tests (real git, real processes, real agent CLIs)."""
     _sync(session, "--all-packages", "--group", "dev")
+    _install_agent_clis(session)
     session.run("pytest", "tests-integration", "-p", "no:cacheprovider", *session.posargs)
 
 

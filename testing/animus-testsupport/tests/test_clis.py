@@ -5,6 +5,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from animus_testsupport import claude_bin, codex_bin, require_cli
 from animus_testsupport.clis import INSTALL_COMMAND, find_cli, repo_root
 

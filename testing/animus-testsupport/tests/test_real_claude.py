@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from animus_testsupport import ScriptedModelServer, require_cli
 from animus_testsupport.realcli import CliRun, claude_argv, claude_env, run_cli
 

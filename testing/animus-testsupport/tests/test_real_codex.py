@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from animus_testsupport import ScriptedModelServer, require_cli
 from animus_testsupport.realcli import (
     CODEX_MODEL,

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from animus_testsupport import Script, ScriptError, ToolCall, Turn, load_script
 
 
