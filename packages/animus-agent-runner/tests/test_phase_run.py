@@ -296,6 +296,15 @@ async def test_explicit_cancel_mid_sleep_then_resume_with_the_saved_session(
 
     task = asyncio.ensure_future(runner.run(_request(project, script), on_event=on_event))
     await asyncio.wait_for(started.wait(), 30)
+    path = scope.run_dir("run-1") / "implement.session.json"
+    for _ in range(200):  # the running record is written off the event loop
+        if path.exists():
+            break
+        await asyncio.sleep(0.02)
+    running = read_session_file(path)
+    assert running is not None
+    assert running.status == "running"
+    assert running.session_id
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     runner.cancel()
@@ -303,8 +312,8 @@ async def test_explicit_cancel_mid_sleep_then_resume_with_the_saved_session(
     elapsed = loop.time() - t0
     assert result.status == "cancelled"
     assert result.retryable is False
-    assert elapsed < 5  # generous bound; the bench reports the real figure
-    path = scope.run_dir("run-1") / "implement.session.json"
+    # Far below the 60 s nap: the cancel reached the provider (the bench has the figure).
+    assert elapsed < 30
     saved = read_session_file(path)
     assert saved is not None
     assert saved.status == "cancelled"

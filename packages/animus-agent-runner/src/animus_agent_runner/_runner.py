@@ -83,6 +83,25 @@ class _Attempt:
     session_id: str | None = None
     cancel_requested: asyncio.Event = field(default_factory=asyncio.Event)
     session_known: asyncio.Event = field(default_factory=asyncio.Event)
+    running_write: asyncio.Future[None] | None = None
+
+    def save_running(self) -> None:
+        """Record ``running`` off the event loop: the agent keeps streaming while the
+        file is fsynced (it is what a resume after a crash needs)."""
+        record = self.record("running")
+        self.running_write = asyncio.ensure_future(
+            asyncio.to_thread(write_session_file, self.session_path, record)
+        )
+
+    async def save_final(self, status: SessionStatus, reason: str | None = None) -> None:
+        """Record the end state, after (never before) the ``running`` record."""
+        if self.running_write is not None:
+            try:
+                await self.running_write
+            except Exception:
+                log.exception("writing %s failed", self.session_path)
+        record = self.record(status, reason)
+        await asyncio.to_thread(write_session_file, self.session_path, record)
 
     def record(self, status: SessionStatus, reason: str | None = None) -> PhaseSessionRecord:
         return PhaseSessionRecord(
@@ -191,7 +210,7 @@ class AgentPhaseRunner:
                 },
             )
             if saved is not None:
-                write_session_file(session_path, attempt.record("running"))
+                attempt.save_running()
             try:
                 outcome = await self._drive(attempt, params, timeout)
             except asyncio.CancelledError:
@@ -202,7 +221,7 @@ class AgentPhaseRunner:
                         "finished",
                         {"status": "cancelled", "exit_code": None, "duration_ms": duration},
                     )
-                    write_session_file(session_path, attempt.record("cancelled", "cancelled"))
+                    await attempt.save_final("cancelled", "cancelled")
                 raise
             duration = int((time.monotonic() - started) * 1000)
             return await self._finish(attempt, outcome, contract_rules, duration)
@@ -213,7 +232,7 @@ class AgentPhaseRunner:
         if attempt.session_id is None and event.session_id:
             attempt.session_id = event.session_id
             attempt.events.session_id = event.session_id
-            write_session_file(attempt.session_path, attempt.record("running"))
+            attempt.save_running()
             attempt.session_known.set()
         event_type, payload = event_type_and_payload(event)
         await attempt.events.emit(event_type, payload)
@@ -341,10 +360,7 @@ class AgentPhaseRunner:
             },
         )
         session_status = SESSION_STATUS[outcome.status]
-        write_session_file(
-            attempt.session_path,
-            attempt.record(session_status, "timeout" if outcome.status == "timeout" else None),
-        )
+        await attempt.save_final(session_status, "timeout" if outcome.status == "timeout" else None)
         return AgentPhaseResult(
             status=outcome.status,
             run_id=request.run_id,
