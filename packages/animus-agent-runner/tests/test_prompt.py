@@ -174,3 +174,32 @@ def test_rework_without_evidence_or_limit() -> None:
         "Reason: (no reason given)\n"
         "Address every point above before you finish.\n"
     ) in render_prompt(ctx)
+
+
+def test_feedback_from_a_decision_and_subject_from_a_task() -> None:
+    from animus_agent_runner import decide, parse_phase_decision
+    from animus_protocol.task import Task
+
+    decision = parse_phase_decision(
+        '{"verdict": "advance", "confidence": 0.4, "reason": "looks fine",'
+        ' "evidence": [{"kind": "code_review_clean", "description": "no issues"}]}',
+        "review",
+    )
+    record, _ = decide(decision, {"min_confidence": 0.7}, phase_id="review")
+    feedback = ReworkFeedback.from_decision(record, decision, attempt=2, max_attempts=3)
+    assert feedback.from_phase == "review"
+    assert feedback.reason.startswith("decision contract not met (confidence 0.4 is below")
+    assert feedback.reason.endswith("agent said: looks fine")
+    assert feedback.guardrail_violations == ("confidence 0.4 is below the contract minimum 0.7",)
+    assert len(feedback.evidence) == 1
+
+    task = Task.model_validate(
+        {"id": "TASK-9", "title": "Docs", "description": "d", "type": "docs", "tags": ["x"]}
+    )
+    subject = SubjectInfo.from_task(task)
+    assert subject == SubjectInfo(
+        id="TASK-9", title="Docs", description="d", labels=("x",), type="docs"
+    )
+    text = render_prompt(PromptContext(phase_id="p", subject=subject, rework=feedback))
+    assert "## Rework requested (attempt 2 of 3)\nThe review phase sent this work back.\n" in text
+    assert "- code_review_clean: no issues\n" in text

@@ -12,11 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from animus_agent_runner._contract import as_decision_contract
 from animus_config.schema import DecisionContract
-from animus_protocol.workflow import Evidence
+from animus_protocol.workflow import Evidence, PhaseDecision, WorkflowDecisionRecord
+
+if TYPE_CHECKING:
+    from animus_protocol.task import Task
 
 __all__ = [
     "DEFAULT_PRIOR_OUTPUT_CHARS",
@@ -48,6 +51,17 @@ class SubjectInfo:
     type: str | None = None
     kind: str = "task"
 
+    @classmethod
+    def from_task(cls, task: Task) -> SubjectInfo:
+        """The prompt's view of a task (its tags are the labels)."""
+        return cls(
+            id=task.id,
+            title=task.title,
+            description=task.description,
+            labels=tuple(task.tags),
+            type=task.task_type.value,
+        )
+
 
 @dataclass(frozen=True)
 class PriorPhaseOutput:
@@ -69,6 +83,27 @@ class ReworkFeedback:
     max_attempts: int | None = None
     evidence: Sequence[Evidence | Mapping[str, Any]] = ()
     guardrail_violations: Sequence[str] = ()
+
+    @classmethod
+    def from_decision(
+        cls,
+        record: WorkflowDecisionRecord,
+        decision: PhaseDecision | None = None,
+        *,
+        attempt: int,
+        max_attempts: int | None = None,
+    ) -> ReworkFeedback:
+        """Feedback from the decision that sent the run back: the record's reason (which
+        names any contract violations), the agent's evidence, every guardrail violation."""
+        reason = record.reason or (decision.reason if decision else "")
+        return cls(
+            from_phase=record.phase_id,
+            reason=reason,
+            attempt=attempt,
+            max_attempts=max_attempts,
+            evidence=tuple(decision.evidence) if decision else (),
+            guardrail_violations=tuple(record.guardrail_violations),
+        )
 
 
 @dataclass(frozen=True)
