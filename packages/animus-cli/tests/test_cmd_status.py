@@ -86,3 +86,21 @@ def test_status_human_and_json(animus: Invoke, project: Path) -> None:
     r = animus("--json", "status", "--failures", "-1")
     assert (r.code, r.error["code"]) == (2, "invalid_input")
     assert r.error["details"]["stage"] == "parse"
+
+
+def test_click_runner_drives_the_same_commands(project: Path) -> None:
+    from click.testing import CliRunner
+
+    from animus_cli.app import cli
+    from animus_protocol.envelope import NotFoundError
+
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--json", "--project-root", str(project), "status"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["data"]["tasks_total"] == 0
+    result = runner.invoke(cli, ["--project-root", str(project), "queue", "stats"])
+    assert result.exit_code == 0
+    assert "pending" in result.stdout
+    # Outside run(), a typed error surfaces as the exception itself (run() maps it to exit 3).
+    result = runner.invoke(cli, ["--project-root", str(project), "workflow", "get", "nope"])
+    assert isinstance(result.exception, NotFoundError)

@@ -54,6 +54,10 @@ def test_enqueue_subject_checks_existence_and_uses_task_priority(hub: ServiceHub
     assert info.value.hint
     with pytest.raises(NotFoundError):
         hub.queue.enqueue_subject("requirement", "REQ-001")
+    with pytest.raises(InvalidInputError, match="unknown subject kind"):
+        hub.queue.enqueue_subject("jira.issue", "ABC-1")
+    req = hub.requirements.create(title="Login")
+    assert hub.queue.enqueue_subject("requirement", req.id).subject_kind == "animus.requirement"
     with pytest.raises(InvalidInputError, match="priority"):
         hub.queue.enqueue_subject("task", tid, priority="urgent-ish")
 

@@ -28,6 +28,7 @@ from animus_core._queue_models import (
 from animus_protocol.envelope import ConflictError, InvalidInputError, NotFoundError
 from animus_protocol.statuses import Priority
 from animus_protocol.subjects import (
+    KIND_CUSTOM,
     KIND_REQUIREMENT,
     KIND_TASK,
     SubjectDispatch,
@@ -163,7 +164,10 @@ class QueueService:
         """The subject's own priority; raises NotFoundError for an unknown built-in subject."""
         table = {KIND_TASK: "tasks", KIND_REQUIREMENT: "requirements"}.get(kind)
         if table is None:
-            return None  # custom and plugin kinds are not stored here
+            if kind != KIND_CUSTOM:
+                # A plugin kind: its backend must know the subject (unknown kind = invalid).
+                self.hub.subjects.backend(kind).get(subject_id)
+            return None
         with self.hub.db.read() as conn:
             row = conn.execute(
                 f"SELECT priority FROM {table} WHERE id = ?",  # noqa: S608 - table from a fixed map
