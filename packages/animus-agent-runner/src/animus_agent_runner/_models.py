@@ -24,7 +24,9 @@ class AgentPhaseRequest:
     ``phase`` and ``agent_profile`` are the config models (``PhaseDefinition``,
     ``AgentProfile``) or plain mappings with the same keys (a compiled phase works: its
     ``runtime``, ``system_prompt``, ``decision_contract``, ``mcp_servers`` and
-    ``capabilities`` are read). Explicit fields here win over both.
+    ``capabilities`` are read). Explicit fields here win over both. ``extras`` are added
+    to the provider request last (``mock_script``, ``approvals``, ...), so they can also
+    override any field of it.
     """
 
     run_id: str

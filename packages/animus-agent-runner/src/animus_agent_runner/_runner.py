@@ -221,6 +221,7 @@ class AgentPhaseRunner:
                         "finished",
                         {"status": "cancelled", "exit_code": None, "duration_ms": duration},
                     )
+                with contextlib.suppress(Exception):
                     await attempt.save_final("cancelled", "cancelled")
                 raise
             duration = int((time.monotonic() - started) * 1000)
