@@ -19,8 +19,8 @@ BOT = GitIdentity(name="Animus Bot", email="bot@animus.test")
 
 
 @pytest.fixture(autouse=True)
-def _isolated_git(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in isolated_git_environment().items():
+def _isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key, value in isolated_git_environment(tmp_path).items():
         monkeypatch.setenv(key, value)
 
 
@@ -123,3 +123,12 @@ def test_bad_inputs(worktree: Path, tmp_path: Path) -> None:
         pending_changes(plain)
     with pytest.raises(InvalidInputError, match="not a directory"):
         ensure_identity(tmp_path / "missing")
+
+
+def test_directory_inside_a_repo_is_not_a_worktree(worktree: Path) -> None:
+    sub = worktree / "sub"
+    sub.mkdir()
+    (sub / "f.txt").write_text("f\n")
+    with pytest.raises(InvalidInputError, match="inside the repository"):
+        commit_changes(sub, "m", identity=BOT)
+    assert pending_changes(worktree) == ["sub/f.txt"]

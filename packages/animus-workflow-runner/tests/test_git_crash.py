@@ -50,8 +50,8 @@ sys.exit(3)  # not reached: the boundary always kills
 
 
 @pytest.fixture(autouse=True)
-def _isolated_git(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in isolated_git_environment().items():
+def _isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key, value in isolated_git_environment(tmp_path).items():
         monkeypatch.setenv(key, value)
 
 
@@ -72,7 +72,7 @@ def test_merge_killed_at_a_boundary_lands_exactly_once(
 
     script = tmp_path / "child.py"
     script.write_text(CHILD)
-    env = {**os.environ, **isolated_git_environment()}
+    env = dict(os.environ)  # the fixture already isolated git here
     proc = subprocess.run(
         [sys.executable, str(script), str(repo), str(wt_dir), strategy, boundary],
         env=env,

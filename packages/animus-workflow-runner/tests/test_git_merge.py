@@ -24,8 +24,8 @@ BOT = GitIdentity(name="Animus Bot", email="bot@animus.test")
 
 
 @pytest.fixture(autouse=True)
-def _isolated_git(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in isolated_git_environment().items():
+def _isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key, value in isolated_git_environment(tmp_path).items():
         monkeypatch.setenv(key, value)
 
 

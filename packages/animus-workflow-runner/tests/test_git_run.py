@@ -11,8 +11,8 @@ from animus_workflow_runner.git.testing import init_repo, isolated_git_environme
 
 
 @pytest.fixture(autouse=True)
-def _isolated_git(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in isolated_git_environment().items():
+def _isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key, value in isolated_git_environment(tmp_path).items():
         monkeypatch.setenv(key, value)
 
 

@@ -10,8 +10,8 @@ from animus_workflow_runner.git.testing import commit_file, git, init_repo, isol
 
 
 @pytest.fixture(autouse=True)
-def _isolated_git(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in isolated_git_environment().items():
+def _isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key, value in isolated_git_environment(tmp_path).items():
         monkeypatch.setenv(key, value)
 
 
@@ -207,3 +207,17 @@ def test_odd_subject_ids_are_sanitized(repo: Path, wt_dir: Path) -> None:
     info = ensure_worktree(repo, wt_dir, "linear:ENG 7/..x")
     assert info.branch == "animus/linear-ENG-7-.x"
     assert info.path.parent == wt_dir
+
+
+def test_directory_inside_another_repo_is_not_that_repo(repo: Path, wt_dir: Path) -> None:
+    # A project that is not under git but sits inside some repository (a dotfiles repo at
+    # $HOME, say) must never get worktrees or branches in that enclosing repository.
+    nested = repo / "not-a-project-repo"
+    nested.mkdir()
+    info = ensure_worktree(nested, wt_dir, "T")
+    assert info.mode_effective == "project_root"
+    assert "inside the repository" in (info.reason or "")
+    with pytest.raises(InvalidInputError, match="inside the repository"):
+        ensure_worktree(nested, wt_dir, "T", mode="required")
+    assert git(repo, "branch", "--list", "animus/*") == ""
+    assert not wt_dir.exists()

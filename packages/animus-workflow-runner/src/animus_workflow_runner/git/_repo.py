@@ -26,6 +26,7 @@ __all__ = [
     "is_ancestor",
     "list_worktrees",
     "merge_in_progress",
+    "repo_root_problem",
     "require_repo",
     "same_path",
     "status_paths",
@@ -63,21 +64,34 @@ def git_toplevel(path: Path) -> Path | None:
     return Path(out.stdout.strip())
 
 
-def require_repo(path: Path) -> Path:
-    """The working tree root of ``path``; a clear error when it is not a git repository."""
+def repo_root_problem(path: Path) -> str | None:
+    """Why ``path`` is not the top of a git working tree, or None when it is.
+
+    A directory merely *inside* some repository does not count: a project that is not under
+    git but sits in, say, a dotfiles repository at ``$HOME`` must never get worktrees,
+    commits or merges in that enclosing repository.
+    """
     if not path.is_dir():
-        raise InvalidInputError(
-            f"project root does not exist or is not a directory: {path}",
-            details={"path": str(path)},
-        )
+        return f"{path} does not exist or is not a directory"
     top = git_toplevel(path)
     if top is None:
+        return f"{path} is not a git repository"
+    if not same_path(top, path):
+        return f"{path} is not a git repository (it is inside the repository at {top})"
+    return None
+
+
+def require_repo(path: Path) -> Path:
+    """``path`` itself when it is the top of a git working tree; a clear error otherwise."""
+    problem = repo_root_problem(path)
+    if problem is not None:
         raise InvalidInputError(
-            f"not a git repository: {path}",
+            problem,
             details={"path": str(path)},
-            hint="run `git init` and make a first commit, or use worktree mode `skip`",
+            hint="point Animus at the repository's top-level directory, or run `git init` "
+            "and make a first commit (or use worktree mode `skip`)",
         )
-    return top
+    return path
 
 
 def has_commits(repo: Path) -> bool:

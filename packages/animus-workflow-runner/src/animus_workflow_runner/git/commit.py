@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from animus_protocol.envelope import ConflictError, InvalidInputError
 from animus_workflow_runner.git._repo import (
     commit_of,
-    git_toplevel,
+    repo_root_problem,
     status_paths,
     unresolved_conflicts,
 )
@@ -90,9 +90,10 @@ def ensure_identity(repo: Path, name: str | None = None, email: str | None = Non
 
 def _require_worktree(worktree: Path) -> Path:
     worktree = Path(worktree)
-    if git_toplevel(worktree) is None:
+    problem = repo_root_problem(worktree)
+    if problem is not None:
         raise InvalidInputError(
-            f"not a git working tree: {worktree}",
+            f"not a git working tree: {problem}",
             details={"path": str(worktree)},
             hint="commits need a git worktree; was the worktree mode `skip` on a non-git project?",
         )

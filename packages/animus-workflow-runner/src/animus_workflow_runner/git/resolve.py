@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict
 from animus_protocol.envelope import ConflictError, InvalidInputError, NotFoundError
 from animus_workflow_runner.git._repo import (
     commit_of,
-    git_toplevel,
     is_ancestor,
     merge_in_progress,
+    repo_root_problem,
     status_paths,
     unmerged_paths,
     unresolved_conflicts,
@@ -61,9 +61,10 @@ def start_conflict_resolution(
 ) -> ResolutionStart:
     """Merge ``target_branch`` into the task branch checked out in ``worktree``."""
     worktree = Path(worktree)
-    if git_toplevel(worktree) is None:
+    problem = repo_root_problem(worktree)
+    if problem is not None:
         raise InvalidInputError(
-            f"not a git working tree: {worktree}", details={"path": str(worktree)}
+            f"not a git working tree: {problem}", details={"path": str(worktree)}
         )
     target = target_branch.removeprefix("refs/heads/")
     target_tip = commit_of(worktree, f"refs/heads/{target}")

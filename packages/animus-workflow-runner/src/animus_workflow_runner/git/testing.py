@@ -27,9 +27,14 @@ TEST_IDENTITY_NAME = "Test Operator"
 TEST_IDENTITY_EMAIL = "operator@example.test"
 
 
-def isolated_git_environment() -> dict[str, str]:
-    """Environment variables that isolate git from the machine's config."""
-    return {
+def isolated_git_environment(ceiling: Path | None = None) -> dict[str, str]:
+    """Environment variables that isolate git from the machine's config.
+
+    ``ceiling`` (usually pytest's ``tmp_path``) stops git from discovering a repository
+    above it: a temporary directory can itself sit inside a checkout (nox puts ``TMPDIR``
+    under the workspace), and a "plain directory" must not turn out to be inside one.
+    """
+    env = {
         "GIT_CONFIG_GLOBAL": os.devnull,
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_AUTHOR_NAME": TEST_IDENTITY_NAME,
@@ -38,6 +43,9 @@ def isolated_git_environment() -> dict[str, str]:
         "GIT_COMMITTER_EMAIL": TEST_IDENTITY_EMAIL,
         "GIT_TERMINAL_PROMPT": "0",
     }
+    if ceiling is not None:
+        env["GIT_CEILING_DIRECTORIES"] = os.path.realpath(ceiling)
+    return env
 
 
 def git(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> str:

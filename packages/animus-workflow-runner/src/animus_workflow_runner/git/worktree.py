@@ -19,9 +19,9 @@ from animus_workflow_runner.git._repo import (
     current_branch,
     default_branch,
     find_worktree,
-    git_toplevel,
     has_commits,
     list_worktrees,
+    repo_root_problem,
     same_path,
 )
 from animus_workflow_runner.git._run import run_git
@@ -57,7 +57,7 @@ class WorktreeInfo(BaseModel):
 
 
 def _project_root_info(root: Path, reason: str) -> WorktreeInfo:
-    top = git_toplevel(root)
+    top = root if repo_root_problem(root) is None else None
     branch = current_branch(top) if top is not None else None
     head = commit_of(top, "HEAD") if top is not None else None
     return WorktreeInfo(
@@ -129,11 +129,9 @@ def ensure_worktree(
     if mode == "skip":
         return _project_root_info(project_root, "worktree mode is skip")
 
-    repo = git_toplevel(project_root)
-    problem: str | None = None
-    if repo is None:
-        problem = f"{project_root} is not a git repository"
-    elif not has_commits(repo) and base_ref is None:
+    problem = repo_root_problem(project_root)
+    repo = None if problem is not None else project_root
+    if repo is not None and not has_commits(repo) and base_ref is None:
         problem = f"{repo} has no commits yet, so there is nothing to fork a branch from"
     if problem is not None:
         if mode == "required":
