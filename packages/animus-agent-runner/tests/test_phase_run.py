@@ -29,7 +29,16 @@ SECRET = "sk-live-abcdef1234567890"
 FULL_SCRIPT: list[dict[str, Any]] = [
     {"thinking": "Plan: look, change, test."},
     {"text": "Starting the implementation."},
-    {"tool_call": {"name": "http_get", "arguments": {"url": "https://x.test", "api_key": SECRET}}},
+    {
+        "tool_call": {
+            "name": "http_get",
+            "arguments": {
+                "url": "https://x.test",
+                "api_key": SECRET,
+                "headers": f"Authorization: Bearer {SECRET}",
+            },
+        }
+    },
     {"tool_result": {"name": "http_get", "output": "200 OK", "success": True}},
     {"usage": {"input": 1200, "output": 300}},
     {
@@ -132,6 +141,7 @@ async def test_full_phase_records_events_session_decision_and_cost(
     assert call["payload"]["name"] == "http_get"
     assert call["payload"]["arguments"]["url"] == "https://x.test"
     assert call["payload"]["arguments"]["api_key"] == "[REDACTED]"
+    assert "[REDACTED]" in call["payload"]["arguments"]["headers"]
     assert SECRET not in (run_dir / "events.jsonl").read_text(encoding="utf-8")
     meta = next(line for line in lines if line["type"] == "metadata")
     assert meta["payload"]["tokens"] == {"input": 1200, "output": 300}
