@@ -1,0 +1,143 @@
+"""The ``animus-provider-claude`` plugin: ``agent/run``, ``agent/resume``, ``agent/cancel``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from animus_plugin_protocol import AgentRunRequest, AgentRunResponse, ErrorCode, RpcError
+from animus_plugin_protocol.kinds.provider import NOTIFY_ERROR, AgentError
+from animus_plugin_protocol.provider import ProviderPlugin, run_cli_session
+from animus_plugin_protocol.runtime import RequestContext
+
+from ._launch import BINARY_VAR, SANDBOX_OPT_IN_VAR, build_launch
+from ._parser import ClaudeStreamParser
+
+__all__ = ["BACKEND", "ENV_REQUIRED", "PLUGIN_NAME", "VERSION", "ClaudeProvider", "main"]
+
+PLUGIN_NAME = "animus-provider-claude"
+VERSION = "0.1.0"
+BACKEND = "claude:claude-native"
+_STDERR_TAIL = 5
+
+ENV_REQUIRED: list[dict[str, Any]] = [
+    {"name": "ANTHROPIC_API_KEY", "description": "API key claude uses", "sensitive": True},
+    {"name": "ANTHROPIC_AUTH_TOKEN", "description": "bearer token (gateways)", "sensitive": True},
+    {"name": "CLAUDE_CODE_OAUTH_TOKEN", "description": "subscription token", "sensitive": True},
+    {"name": "ANTHROPIC_BASE_URL", "description": "API endpoint (gateways, tests)"},
+    {"name": "CLAUDE_CONFIG_DIR", "description": "claude's config and session directory"},
+    {"name": BINARY_VAR, "description": "path of the claude executable"},
+    {"name": SANDBOX_OPT_IN_VAR, "description": "1: running as root in a disposable sandbox"},
+    {"name": "IS_SANDBOX", "description": "claude's own sandbox marker (1)"},
+    {"name": "ENABLE_TOOL_SEARCH", "description": "claude tool search switch"},
+    {"name": "DISABLE_PROMPT_CACHING", "description": "claude prompt caching switch"},
+    {"name": "DISABLE_AUTOUPDATER", "description": "1: no update checks"},
+    {"name": "DISABLE_TELEMETRY", "description": "1: no telemetry"},
+    {"name": "DISABLE_ERROR_REPORTING", "description": "1: no error reports"},
+    {"name": "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "description": "1: API traffic only"},
+    {"name": "HTTPS_PROXY", "description": "proxy for the API"},
+    {"name": "NODE_EXTRA_CA_CERTS", "description": "extra CA certificates"},
+]
+
+
+def _tail(lines: Sequence[str]) -> str:
+    picked = [line.strip() for line in lines[-_STDERR_TAIL:] if line.strip()]
+    return " | ".join(picked) if picked else "(no error output)"
+
+
+class ClaudeProvider(ProviderPlugin):
+    """Drives ``claude --print --output-format stream-json`` per request."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            PLUGIN_NAME,
+            VERSION,
+            "Claude Code (claude --print --output-format stream-json)",
+            build_command=self._unused_build_command,
+            parse_line=self._unused_parse_line,
+            backend=BACKEND,
+            env_required=ENV_REQUIRED,
+        )
+        self.declared_env = frozenset(str(item["name"]) for item in ENV_REQUIRED)
+
+    @staticmethod
+    def _unused_build_command(request: AgentRunRequest, resume: bool) -> Any:
+        raise AssertionError("ClaudeProvider builds its launch in run_request")
+
+    @staticmethod
+    def _unused_parse_line(line: str) -> Any:
+        raise AssertionError("ClaudeProvider parses with a per-run ClaudeStreamParser")
+
+    async def run_request(
+        self, request: AgentRunRequest, ctx: RequestContext, *, resume: bool
+    ) -> AgentRunResponse:
+        launch = build_launch(
+            request, resume=resume, environ=os.environ, declared_env=self.declared_env
+        )
+        parser = ClaudeStreamParser()
+        sid = launch.session_id
+        try:
+            if launch.ignored_env:
+                ctx.notify(
+                    NOTIFY_ERROR,
+                    AgentError(
+                        session_id=sid,
+                        message="request env not forwarded to claude (not allowlisted): "
+                        + ", ".join(launch.ignored_env),
+                        recoverable=True,
+                    ),
+                )
+            try:
+                response = await run_cli_session(
+                    launch.argv,
+                    cwd=request.cwd,
+                    env=launch.env,
+                    session_id=sid,
+                    parse_line=parser.parse_line,
+                    notify=ctx.notify,
+                    backend=self.backend,
+                    timeout_secs=request.timeout_secs or self.default_timeout_secs,
+                    registry=self.sessions,
+                    max_line_bytes=self.max_line_bytes,
+                    kill_grace_secs=self.kill_grace_secs,
+                )
+            except RpcError as exc:
+                raise _annotated(exc, parser) from None
+        finally:
+            launch.cleanup()
+        if response.exit_code != 0:
+            message = f"claude exited with code {response.exit_code}: {_tail(response.errors)}"
+            ctx.notify(NOTIFY_ERROR, AgentError(session_id=sid, message=message, recoverable=False))
+            raise RpcError(
+                ErrorCode.INTERNAL_ERROR,
+                message,
+                category="run_failed",
+                data={
+                    "exit_code": response.exit_code,
+                    "output": response.output,
+                    "session_id": parser.session_id or sid,
+                },
+            )
+        return response.model_copy(
+            update={
+                "session_id": parser.session_id or sid,
+                "tokens_used": parser.tokens or response.tokens_used,
+            }
+        )
+
+
+def _annotated(exc: RpcError, parser: ClaudeStreamParser) -> RpcError:
+    """A failed run's error names the exit code and carries the CLI's session id."""
+    if exc.category != "run_failed":
+        return exc
+    data = dict(exc.data) if isinstance(exc.data, dict) else {}
+    if parser.session_id:
+        data["session_id"] = parser.session_id
+    code = data.get("exit_code")
+    prefix = f"claude failed (exit code {code})" if code is not None else "claude failed"
+    return RpcError(exc.code, f"{prefix}: {exc.message}", category=exc.category, data=data)
+
+
+def main() -> None:
+    ClaudeProvider().main()
