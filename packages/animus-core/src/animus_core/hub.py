@@ -64,6 +64,8 @@ class ServiceHub:
     def ensure_ready(self) -> None:
         """Bootstrap ``.animus/`` and the scoped runtime root (idempotent, once per hub)."""
         with self._lock:
+            if not self._ready and self._already_bootstrapped():
+                self._ready = True
             if not self._ready:
                 from animus_store import ensure_scope_root
 
@@ -73,6 +75,20 @@ class ServiceHub:
 
                     bootstrap_project(self.project_root)
                 self._ready = True
+
+    def _already_bootstrapped(self) -> bool:
+        """Cheap check for the common case (every run after the first).
+
+        Reading one marker file avoids importing the store's scope-root logic and the config
+        package on each CLI start-up; anything unusual falls through to the full path.
+        """
+        try:
+            recorded = self.paths.project_root_marker.read_text(encoding="utf-8").strip()
+        except OSError:
+            return False
+        if recorded != str(self.paths.project_root):
+            return False
+        return not self._bootstrap or self.project_paths.config_json.is_file()
 
     @cached_property
     def db(self) -> Database:

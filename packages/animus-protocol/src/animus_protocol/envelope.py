@@ -17,7 +17,6 @@ from enum import Enum, IntEnum
 from pathlib import PurePath
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
 
 __all__ = [
     "CLI_SCHEMA",
@@ -186,8 +185,11 @@ def to_jsonable(value: Any) -> Any:
     Pydantic models dump in JSON mode by alias with absent optionals omitted, the way the
     original's serializers skip ``None``.
     """
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    # Duck-typed pydantic check: importing pydantic here would cost every CLI error path
+    # ~150 ms of start-up for a module that otherwise needs only the standard library.
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and hasattr(type(value), "model_fields"):
+        return dump(mode="json", by_alias=True, exclude_none=True)
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
