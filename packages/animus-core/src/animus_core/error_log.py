@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from animus_core.history import CleanupReport, _cleanup, check_paging
+from animus_core._runs_retention import CleanupReport, check_paging, cleanup_older_than
 from animus_protocol.envelope import InvalidInputError, NotFoundError
 from animus_protocol.timeutil import utc_now_str
 
@@ -206,4 +206,4 @@ class ErrorLog:
         )
 
     def cleanup(self, days: float = 30, *, dry_run: bool = True) -> CleanupReport:
-        return _cleanup(self.hub, "errors", days, dry_run)
+        return cleanup_older_than(self.hub, "errors", days, dry_run=dry_run)

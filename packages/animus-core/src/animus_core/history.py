@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from animus_core._time_range import resolve_instant
+from animus_core._runs_retention import CleanupReport, check_paging, cleanup_older_than
+from animus_core._runs_time_range import resolve_instant
 from animus_protocol.envelope import InvalidInputError, NotFoundError
 from animus_protocol.timeutil import format_rfc3339, utc_now, utc_now_str
 
@@ -66,26 +67,6 @@ class HistoryPage(BaseModel):
     total: int
     limit: int
     offset: int
-
-
-class CleanupReport(BaseModel):
-    dry_run: bool
-    cutoff: str
-    count: int
-    deleted: bool = False
-
-
-def check_paging(limit: int, offset: int = 0) -> None:
-    if limit < 1 or offset < 0:
-        raise InvalidInputError(
-            f"invalid paging limit={limit} offset={offset}",
-            hint="limit must be at least 1 and offset at least 0",
-        )
-
-
-def check_days(days: float) -> None:
-    if days < 0:
-        raise InvalidInputError(f"--days must be 0 or more, not {days}", hint="e.g. --days 30")
 
 
 class HistoryService:
@@ -230,23 +211,4 @@ class HistoryService:
 
     def cleanup(self, days: float = 30, *, dry_run: bool = True) -> CleanupReport:
         """Delete records older than ``days`` (a dry run only counts them)."""
-        return _cleanup(self.hub, "history", days, dry_run)
-
-
-def _cleanup(hub: ServiceHub, table: str, days: float, dry_run: bool) -> CleanupReport:
-    from datetime import timedelta
-
-    check_days(days)
-    cutoff = format_rfc3339(utc_now() - timedelta(days=days))
-    with hub.db.transaction() as conn:
-        count = int(
-            conn.execute(
-                f"SELECT count(*) FROM {table} WHERE ts < ?",  # noqa: S608 - fixed table name
-                (cutoff,),
-            ).fetchone()[0]
-        )
-        if not dry_run and count:
-            conn.execute(f"DELETE FROM {table} WHERE ts < ?", (cutoff,))  # noqa: S608
-    return CleanupReport(
-        dry_run=dry_run, cutoff=cutoff, count=count, deleted=not dry_run and count > 0
-    )
+        return cleanup_older_than(self.hub, "history", days, dry_run=dry_run)
