@@ -16,6 +16,33 @@ import pytest
 
 from animus_cli.app import run
 
+MOCK_SRC = Path(__file__).resolve().parents[3] / "plugins" / "animus-provider-mock" / "src"
+
+
+def add_mock_launcher(root: Path) -> Path:
+    """Put the mock provider in ``<root>/.animus/plugins/`` as a launcher script.
+
+    animus-cli does not depend on the mock plugin (it is a workspace root dependency), so
+    the launcher imports an installed ``animus_provider_mock`` or else its source tree: the
+    tests run the same in the workspace and in the isolated ``nox -s tests-animus-cli``.
+    """
+    path = root / ".animus" / "plugins" / "animus-provider-mock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"#!{sys.executable}\n"
+        "import sys\n"
+        "try:\n"
+        "    import animus_provider_mock\n"
+        "except ImportError:\n"
+        f"    sys.path.insert(0, {str(MOCK_SRC)!r})\n"
+        "from animus_provider_mock import main\n"
+        "main()\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o755)
+    return path
+
+
 SCRIPT = """\
 steps:
   - thinking: "Plan: write the file"
@@ -43,6 +70,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ANIMUS_HOME", str(tmp_path / "home"))
     for name in ("ANIMUS_PLUGIN_PATH", "ANIMUS_PLUGIN_DIR", "ANIMUS_MOCK_SCRIPT_DIR"):
         monkeypatch.delenv(name, raising=False)
+    add_mock_launcher(tmp_path)
     cwd = tmp_path / "work"
     cwd.mkdir()
     (tmp_path / "script.yaml").write_text(SCRIPT)
@@ -242,7 +270,7 @@ def test_signal_cancels_a_real_session_and_leaves_no_orphans(
             if any(cmd.startswith("sleep 120") for _, _, cmd in family.values()):
                 break
             time.sleep(0.05)
-        provider = [pid for pid, row in family.items() if "animus_provider_mock" in row[2]]
+        provider = [pid for pid, row in family.items() if "animus-provider-mock" in row[2]]
         assert provider, family
         groups = {pgid for _, pgid, _ in family.values()}
         proc.send_signal(signum)
@@ -286,7 +314,7 @@ def test_sigint_before_any_event_still_ends_the_provider(workdir: Path, tmp_path
         provider: list[int] = []
         for _ in range(400):  # bounded: up to 20 s for interpreter start-up and handshake
             family = _descendants(proc.pid)
-            provider = [pid for pid, row in family.items() if "animus_provider_mock" in row[2]]
+            provider = [pid for pid, row in family.items() if "animus-provider-mock" in row[2]]
             if provider:
                 break
             time.sleep(0.05)

@@ -55,6 +55,33 @@ plugin.main()
 """
 
 
+MOCK_SRC = Path(__file__).resolve().parents[3] / "plugins" / "animus-provider-mock" / "src"
+
+
+def add_mock_launcher(root: Path) -> Path:
+    """Put the mock provider in ``<root>/.animus/plugins/`` as a launcher script.
+
+    animus-cli does not depend on the mock plugin (it is a workspace root dependency), so
+    the launcher imports an installed ``animus_provider_mock`` or else its source tree: the
+    tests run the same in the workspace and in the isolated ``nox -s tests-animus-cli``.
+    """
+    path = root / ".animus" / "plugins" / "animus-provider-mock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"#!{sys.executable}\n"
+        "import sys\n"
+        "try:\n"
+        "    import animus_provider_mock\n"
+        "except ImportError:\n"
+        f"    sys.path.insert(0, {str(MOCK_SRC)!r})\n"
+        "from animus_provider_mock import main\n"
+        "main()\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o755)
+    return path
+
+
 def write_echo_plugin(directory: Path, *, token_required: bool = False) -> Path:
     path = directory / "animus-echo"
     path.write_text(ECHO_SOURCE.format(python=sys.executable, token_required=token_required))
@@ -68,6 +95,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     root = tmp_path / "proj"
     (root / ".animus").mkdir(parents=True)
+    add_mock_launcher(root)
     monkeypatch.setenv("ANIMUS_HOME", str(home))
     for name in ("ANIMUS_PLUGIN_PATH", "ANIMUS_PLUGIN_DIR", "ECHO_TOKEN"):
         monkeypatch.delenv(name, raising=False)
@@ -108,17 +136,17 @@ def cli(project: Path, capsys: pytest.CaptureFixture[str]) -> Any:
     return invoke
 
 
-def test_list_shows_the_bundled_mock_provider_with_its_tier(cli: Any) -> None:
+def test_list_shows_the_mock_provider_with_its_tier(cli: Any) -> None:
     listed = cli("--json", "plugin", "list")
     assert listed.code == 0
     names = {p["name"]: p for p in listed.data["plugins"]}
-    assert names["animus-provider-mock"]["source"] == "installed"
+    assert names["animus-provider-mock"]["source"] == "project_dir"
     assert names["animus-provider-mock"]["kind"] == "provider"
     assert set(listed.data) == {"plugins", "warnings", "shadowed"}
     human = cli("plugin", "list", "--verbose")
     assert human.code == 0
     assert "animus-provider-mock" in human.out
-    assert "installed" in human.out
+    assert "project_dir" in human.out
     only_custom = cli("--json", "plugin", "list", "--kind", "custom")
     assert only_custom.data["plugins"] == []
 
@@ -207,8 +235,9 @@ def test_global_install_without_dot_animus(cli: Any, project: Path, tmp_path: Pa
     # A project install of the same plugin shadows the global one.
     assert cli("plugin", "install", str(source)).code == 0
     shadowed = cli("--json", "plugin", "list").data["shadowed"]
-    assert [(s["name"], s["winner_source"], s["shadowed_source"]) for s in shadowed] == [
-        ("animus-echo", "project_dir", "global_dir")
+    echoes = [s for s in shadowed if s["name"] == "animus-echo"]
+    assert [(s["winner_source"], s["shadowed_source"]) for s in echoes] == [
+        ("project_dir", "global_dir")
     ]
     assert cli("--json", "plugin", "uninstall", "animus-echo", "--global", "--yes").code == 0
     assert not Path(installed.data["path"]).exists()
@@ -294,12 +323,13 @@ def test_required_env_is_checked_before_spawn_and_by_doctor(
 
 
 def test_doctor_fails_with_exit_2_when_no_provider_exists(
-    cli: Any, monkeypatch: pytest.MonkeyPatch
+    cli: Any, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # This workspace always installs the mock provider (an entry point), so hiding the
-    # entry points is the one way to see a kernel without any provider.
+    # The workspace venv installs the mock provider (an entry point), so hiding the entry
+    # points is the one way to see a kernel without any provider there.
     from animus_plugin_host import _discovery
 
+    (project / ".animus" / "plugins" / "animus-provider-mock").unlink()
     monkeypatch.setattr(_discovery.metadata, "entry_points", lambda **_: [])
     result = cli("--json", "plugin", "doctor")
     assert result.code == 2
