@@ -195,8 +195,16 @@ def test_dirty_operator_checkout_is_untouched(repo: Path, wt_dir: Path) -> None:
     assert result.status == "blocked_dirty_checkout"
     assert "README.md" in (result.reason or "")
     assert result.hint is not None
-    assert "merge --squash animus/T-1" in result.hint
     assert checkout_snapshot(repo) == before
+    # The hint's command lands the prepared squash commit once the operator is ready.
+    command = result.hint.split("yourself: ", 1)[1]
+    assert command.startswith(f"git -C {repo} merge --ff-only ")
+    (repo / "README.md").write_text("line one\nline two\n")  # the operator finishes up
+    git(repo, *command.split()[3:])
+    assert (repo / "a.txt").read_text() == "a\n"
+    assert "Animus-Head: " in git(repo, "log", "-1", "--format=%B")
+    again = merge_branch(repo, "animus/T-1", strategy="squash", identity=BOT)
+    assert again.status == "already_merged"
 
 
 def test_untracked_file_in_the_way_blocks_without_damage(repo: Path, wt_dir: Path) -> None:

@@ -259,12 +259,10 @@ def _paths_in_the_way(checkout: Path, old: str, new: str) -> list[str]:
     return sorted(p for p in out.stdout.split("\0") if p and os.path.lexists(checkout / p))
 
 
-def _operator_command(path: Path, strategy: str, branch: str) -> str:
-    if strategy == "squash":
-        return f"git -C {path} merge --squash {branch} && git -C {path} commit"
-    if strategy == "rebase":
-        return f"git -C {path} merge --ff-only {branch} (after rebasing {branch})"
-    return f"git -C {path} merge --no-ff {branch}"
+def _land_yourself(path: Path, new: str) -> str:
+    # The prepared commit exists (unreferenced) in the object store, so the operator can
+    # land exactly what Animus computed once their checkout allows it.
+    return f"git -C {path} merge --ff-only {new}"
 
 
 def merge_branch(
@@ -364,8 +362,8 @@ def merge_branch(
                     reason=f"{target} is checked out at {checkout.path} with uncommitted "
                     f"changes or files in the way ({', '.join(in_the_way[:10])}); "
                     "it was left untouched",
-                    hint="commit or stash those changes and retry, or merge it yourself: "
-                    + _operator_command(checkout.path, strategy, branch),
+                    hint="commit or stash those changes and retry, or land the prepared "
+                    f"commit yourself: {_land_yourself(checkout.path, new)}",
                 )
         moved, refusal = _advance_target(repo, target, new, old, checkout)
         if moved:
@@ -379,8 +377,8 @@ def merge_branch(
                 None,
                 reason=f"the checkout of {target} at {checkout.path} refused the "
                 f"fast-forward: {refusal}",
-                hint="move the files it names away and retry, or merge it yourself: "
-                + _operator_command(checkout.path, strategy, branch),
+                hint="move the files it names away and retry, or land the prepared commit "
+                f"yourself: {_land_yourself(checkout.path, new)}",
             )
     raise ConflictError(
         f"{target} kept moving while {branch} was merged ({max_attempts} attempts); "
