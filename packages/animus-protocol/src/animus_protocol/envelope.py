@@ -17,7 +17,6 @@ from enum import Enum, IntEnum
 from pathlib import PurePath
 from typing import Any, ClassVar
 
-
 __all__ = [
     "CLI_SCHEMA",
     "AnimusError",
