@@ -32,6 +32,8 @@ _FAMILIES = {
     "demo": "Run Animus end to end in a throwaway repository.",
     "plugin": "Plugins: list, info, ping, call, install, uninstall, lock verify, doctor.",
     "agent": "Run one agent session and stream its events.",
+    "output": "What a run produced: read, phase outputs, event log, decisions.",
+    "daemon": "The per-project daemon: start, stop, status, health, stream, config.",
 }
 
 # name -> where the command lives; each module is imported on first use only.
