@@ -88,11 +88,16 @@ def _squashed_heads(repo: Path, target: str, branch: str) -> list[str]:
         read_only=True,
     )
     heads: list[str] = []
-    for line in out.stdout.splitlines():
-        if line.startswith(f"{HEAD_TRAILER}: "):
-            sha = line.split(":", 1)[1].strip()
-            if commit_of(repo, sha) is not None:
-                heads.append(sha)
+    for body in out.stdout.split("\0"):
+        lines = [line.strip() for line in body.splitlines()]
+        # --grep matches substrings (animus/T-1 inside animus/T-10): require the exact line.
+        if f"{BRANCH_TRAILER}: {branch}" not in lines:
+            continue
+        for line in lines:
+            if line.startswith(f"{HEAD_TRAILER}: "):
+                sha = line.split(":", 1)[1].strip()
+                if commit_of(repo, sha) is not None:
+                    heads.append(sha)
     return heads
 
 
