@@ -337,3 +337,35 @@ def test_sigint_before_any_event_still_ends_the_provider(workdir: Path, tmp_path
             break
         time.sleep(0.05)
     assert not _alive(provider[0])
+
+
+def test_a_closed_stdout_cancels_cleanly(workdir: Path, tmp_path: Path) -> None:
+    # `animus agent run ... | head -1`: the stream's reader goes away mid-session.
+    (tmp_path / "slow.yaml").write_text(
+        'steps:\n  - text: "first\\n"\n  - sleep: 0.5\n  - text: "second\\n"\n'
+        '  - sleep: 0.5\n  - text: "third\\n"\n'
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "animus_cli", "--project-root", str(tmp_path),
+            "agent", "run", "--tool", "mock", "--prompt", "x", "--cwd", str(workdir),
+            "--script", str(tmp_path / "slow.yaml"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "ANIMUS_HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "first\n"
+        proc.stdout.close()
+        code = proc.wait(timeout=15)
+        err = proc.stderr.read() if proc.stderr else ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code == 128 + signal.SIGPIPE, err
+    assert "Traceback" not in err
+    assert "cancelled by SIGPIPE" in err

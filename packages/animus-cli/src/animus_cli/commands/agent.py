@@ -173,10 +173,16 @@ async def _run_session(
     def on_event(event: SessionEvent) -> None:
         if state.session_id is None and event.session_id:
             state.session_id = event.session_id
-        if json_output:
-            _json_event(event)
-        else:
-            printer.event(event)
+        if state.signal_received is not None:
+            return
+        try:
+            if json_output:
+                _json_event(event)
+            else:
+                printer.event(event)
+        except BrokenPipeError:
+            # The reader went away (``| head``): behave as a SIGPIPE would, but cleanly.
+            state.on_signal(signal.SIGPIPE)
 
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
