@@ -88,6 +88,10 @@ def test_enqueue_list_stats_human_and_json(animus: Invoke, project: Path) -> Non
         '{"pr": 5}',
     )
     assert r.data["dispatch"]["input"] == {"pr": 5}
+    r = animus("--json", "queue", "enqueue", "--title", "Audit deps", "--description", "weekly")
+    assert r.data["subject_key"] == "Audit deps"
+    assert r.data["dispatch"]["subject"]["Custom"]["description"] == "weekly"
+    assert animus("queue", "enqueue", "--title", "Audit deps").code == 4
 
 
 def test_enqueue_errors_have_codes_and_hints(animus: Invoke, project: Path) -> None:

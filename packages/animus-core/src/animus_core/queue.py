@@ -160,6 +160,31 @@ class QueueService:
         )
         return self.enqueue(dispatch, run_at=run_at)
 
+    def enqueue_custom(
+        self,
+        title: str,
+        description: str | None = None,
+        *,
+        workflow_ref: str | None = None,
+        priority: str | Priority | None = None,
+        input: Any = None,
+        vars: dict[str, str] | None = None,
+        trigger_source: str = "manual",
+        run_at: str | None = None,
+    ) -> QueueEntry:
+        """Queue a custom subject known only by its title (the title is its key)."""
+        if not title.strip():
+            raise InvalidInputError("the title is empty", hint="pass --title 'what to do'")
+        dispatch = SubjectDispatch(
+            subject=SubjectRef(kind=KIND_CUSTOM, title=title.strip(), description=description),
+            workflow_ref=workflow_ref or self.default_workflow_ref(),
+            input=input,
+            vars=dict(vars or {}),
+            priority=Priority.parse(priority) if priority is not None else None,
+            trigger_source=trigger_source,
+        )
+        return self.enqueue(dispatch, run_at=run_at)
+
     def _subject_priority(self, kind: str, subject_id: str) -> str | None:
         """The subject's own priority; raises NotFoundError for an unknown built-in subject."""
         table = {KIND_TASK: "tasks", KIND_REQUIREMENT: "requirements"}.get(kind)

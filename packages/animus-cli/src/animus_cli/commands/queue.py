@@ -71,6 +71,8 @@ def stats() -> None:
 @click.option("--task-id", default=None, help="Queue this task.")
 @click.option("--requirement-id", default=None, help="Queue this requirement.")
 @click.option("--subject", "subject", default=None, help="Queue any subject as KIND:ID.")
+@click.option("--title", default=None, help="Queue a custom subject with this title.")
+@click.option("--description", default=None, help="Description of a --title subject.")
 @click.option("--workflow-ref", default=None, help="Workflow to run (default: the project's).")
 @click.option("--priority", default=None, help="critical, high, medium or low.")
 @click.option("--input-json", default=None, help="Structured input for the run (JSON).")
@@ -81,6 +83,8 @@ def enqueue(
     task_id: str | None,
     requirement_id: str | None,
     subject: str | None,
+    title: str | None,
+    description: str | None,
     workflow_ref: str | None,
     priority: str | None,
     input_json: str | None,
@@ -89,26 +93,43 @@ def enqueue(
 ) -> None:
     """Put a subject on the queue (one queued entry per subject)."""
     chosen = one_of(
-        {"--task-id": task_id, "--requirement-id": requirement_id, "--subject": subject},
+        {
+            "--task-id": task_id,
+            "--requirement-id": requirement_id,
+            "--subject": subject,
+            "--title": title,
+        },
         command="queue enqueue",
     )
-    if chosen == "--task-id":
-        kind, ident = "task", str(task_id)
-    elif chosen == "--requirement-id":
-        kind, ident = "requirement", str(requirement_id)
-    else:
-        kind, ident = parse_subject(str(subject))
     payload = parse_json_option(input_json, "--input-json")
     variables = parse_vars(vars_)
-    entry = get_context().hub.queue.enqueue_subject(
-        kind,
-        ident,
-        workflow_ref=workflow_ref,
-        priority=priority,
-        input=payload,
-        vars=variables,
-        run_at=run_at,
-    )
+    queue = get_context().hub.queue
+    if chosen == "--title":
+        entry = queue.enqueue_custom(
+            str(title),
+            description,
+            workflow_ref=workflow_ref,
+            priority=priority,
+            input=payload,
+            vars=variables,
+            run_at=run_at,
+        )
+    else:
+        if chosen == "--task-id":
+            kind, ident = "task", str(task_id)
+        elif chosen == "--requirement-id":
+            kind, ident = "requirement", str(requirement_id)
+        else:
+            kind, ident = parse_subject(str(subject))
+        entry = queue.enqueue_subject(
+            kind,
+            ident,
+            workflow_ref=workflow_ref,
+            priority=priority,
+            input=payload,
+            vars=variables,
+            run_at=run_at,
+        )
 
     def human(_: Any) -> None:
         say(f"queued {entry.subject_key} as {entry.entry_id} (workflow {entry.workflow_ref})")
