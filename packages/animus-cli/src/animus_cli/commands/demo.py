@@ -123,15 +123,7 @@ def command(target: Path | None, animus_home: Path | None, keep: bool) -> None:
     try:
         _make_project(project)
         env = {**os.environ, "ANIMUS_HOME": str(home)}
-        previous = os.environ.get("ANIMUS_HOME")
-        os.environ["ANIMUS_HOME"] = str(home)  # initialize() reads the process environment
-        try:
-            init = initialize(project)
-        finally:
-            if previous is None:
-                os.environ.pop("ANIMUS_HOME", None)
-            else:
-                os.environ["ANIMUS_HOME"] = previous
+        init = initialize(project, env)
         if verbose:
             say(f"demo project  {project} (a new git repository)")
             say(f"runtime       {init['scope_root']}")

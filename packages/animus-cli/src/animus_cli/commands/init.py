@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -14,15 +15,20 @@ from animus_cli.output import emit
 __all__ = ["command", "initialize"]
 
 
-def initialize(project_root: os.PathLike[str] | str) -> dict[str, Any]:
-    """Bootstrap a project; report what was created and what already existed."""
+def initialize(
+    project_root: os.PathLike[str] | str, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Bootstrap a project; report what was created and what already existed.
+
+    ``env`` (default: the process environment) decides ``ANIMUS_HOME``.
+    """
     from pathlib import Path
 
     from animus_config import bootstrap_project
     from animus_store import Database, open_scope_root
 
     root = Path(project_root)
-    scope = open_scope_root(root)
+    scope = open_scope_root(root, env)
     report = bootstrap_project(root)
     created = [str(p) for p in report.created]
     existing = [str(p) for p in report.existing]
