@@ -13,21 +13,32 @@ from animus_workflow_runner.naming import (
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"),
+    ("raw", "expected_prefix"),
     [
-        ("TASK-012", "TASK-012"),
-        ("linear:ENG-7", "linear-ENG-7"),
-        ("a b/c", "a-b-c"),
-        ("..hidden", "hidden"),
-        ("x..y", "x.y"),
-        ("name.lock", "name"),
-        ("-lead-", "lead"),
-        ("///", "subject"),
-        ("", "subject"),
+        ("linear:ENG-7", "linear-ENG-7-"),
+        ("a b/c", "a-b-c-"),
+        ("..hidden", "hidden-"),
+        ("x..y", "x.y-"),
+        ("name.lock", "name-"),
+        ("-lead-", "lead-"),
+        ("///", "subject-"),
+        ("", "subject-"),
     ],
 )
-def test_sanitize(raw: str, expected: str) -> None:
-    assert sanitize_ref_component(raw) == expected
+def test_lossy_sanitize_adds_a_digest(raw: str, expected_prefix: str) -> None:
+    out = sanitize_ref_component(raw)
+    assert out.startswith(expected_prefix)
+    assert len(out) == len(expected_prefix) + 6
+
+
+@pytest.mark.parametrize("raw", ["TASK-012", "REQ-1", "v1.2", "a_b"])
+def test_safe_ids_are_kept_verbatim(raw: str) -> None:
+    assert sanitize_ref_component(raw) == raw
+
+
+def test_ids_differing_only_in_unsafe_characters_do_not_collide() -> None:
+    assert sanitize_ref_component("a:b") != sanitize_ref_component("a-b")
+    assert sanitize_ref_component("a:b") != sanitize_ref_component("a/b")
 
 
 @pytest.mark.parametrize("raw", ["TASK-1", "linear:ENG-7", "a b~c^d", "..x.lock", "weird@{id}"])
@@ -42,3 +53,4 @@ def test_branch_is_accepted_by_git(raw: str) -> None:
 
 def test_worktree_path(tmp_path: Path) -> None:
     assert task_worktree_path(tmp_path, "TASK-3") == tmp_path / "task-TASK-3"
+    assert task_branch("TASK-3") == "animus/TASK-3"

@@ -3,11 +3,14 @@
 A subject id is arbitrary text (``TASK-012``, ``linear:ENG-7``); git refs and directory
 names are not. Sanitizing keeps ``[A-Za-z0-9._-]``, turns every other run of characters
 into one ``-``, and never yields a component git rejects (leading ``.``/``-``, ``..``,
-a trailing ``.lock`` or ``.``).
+a trailing ``.lock`` or ``.``). When sanitizing changed the id, six hex digits of its
+sha256 are appended, so two ids that differ only in unsafe characters (``a:b``, ``a-b``)
+never share a branch or a worktree.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -25,7 +28,11 @@ def sanitize_ref_component(subject_id: str) -> str:
     text = text.strip(".-")
     while text.endswith(".lock"):
         text = text[: -len(".lock")].rstrip(".-")
-    return text or "subject"
+    text = text or "subject"
+    if text != subject_id:
+        digest = hashlib.sha256(subject_id.encode("utf-8")).hexdigest()[:6]
+        text = f"{text}-{digest}"
+    return text
 
 
 def task_branch(subject_id: str) -> str:
