@@ -241,3 +241,35 @@ def test_lease_plan_walks_the_order_index(hub: ServiceHub) -> None:
     conn.close()
     assert "idx_queue_status_order" in plan
     assert "TEMP B-TREE" not in plan  # no sort step, however long the queue
+
+
+def test_queue_events_land_in_the_task_history(hub: ServiceHub) -> None:
+    (tid,) = _tasks(hub, 1)
+    entry = hub.queue.enqueue_subject("task", tid, workflow_ref="standard")
+    hub.queue.hold([entry.entry_id], reason="wait")
+    hub.queue.release([entry.entry_id])
+    (leased,) = hub.queue.lease(1, workflow_ids=["wf-1"])
+    hub.queue.release_pending(leased.entry_id, "did not start")
+    (leased,) = hub.queue.lease(1)
+    hub.queue.complete(leased.entry_id, "failed", workflow_id="wf-2")
+    events = [r.event_type for r in reversed(hub.history.for_task(tid))]
+    assert [e for e in events if e.startswith("queue.")] == [
+        "queue.enqueued",
+        "queue.held",
+        "queue.released",
+        "queue.leased",
+        "queue.released-pending",
+        "queue.leased",
+        "queue.failed",
+    ]
+    last = hub.history.for_task(tid, 1)[0]
+    assert (last.status, last.workflow_id, last.data["entry_id"]) == (
+        "failed",
+        "wf-2",
+        entry.entry_id,
+    )
+    # dry runs record nothing
+    hub.queue.enqueue(_custom("x"))
+    before = hub.history.search().total
+    hub.queue.drop(all=True, dry_run=True)
+    assert hub.history.search().total == before

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from animus_core._queue_history import record_queue_event
 from animus_core._queue_lease import LEASE_SQL, LEASE_SQL_AFTER
 from animus_core._queue_models import (
     ACTIVE_QUEUE_STATUSES,
@@ -44,6 +45,7 @@ __all__ = ["BulkChange", "QueueEntry", "QueuePage", "QueueService", "QueueStats"
 
 MAX_LEASE = 1000
 COMPLETION_STATUSES = ("completed", "failed", "cancelled")
+_PAST = {"hold": "held", "release": "released", "drop": "dropped"}
 _DISPLAY_ORDER = ("assigned", "pending", "held", "completed", "failed", "cancelled", "dropped")
 _PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 _RANK_PRIORITY = {v: k for k, v in _PRIORITY_RANK.items()}
@@ -122,6 +124,16 @@ class QueueService:
                     run_at_text,
                     dispatch.model_dump_json(by_alias=True, exclude_none=True),
                 ),
+            )
+            record_queue_event(
+                conn,
+                "queue.enqueued",
+                {"entry_id": entry_id, "task_id": task_id, "subject_key": key},
+                ts=now,
+                message=f"queued {key} as {entry_id} (workflow {dispatch.workflow_ref})",
+                status="pending",
+                trigger_source=dispatch.trigger_source,
+                workflow_ref=dispatch.workflow_ref,
             )
             row = conn.execute(_SELECT_ONE, (entry_id,)).fetchone()
         return QueueEntry.from_row(row)
@@ -400,10 +412,11 @@ class QueueService:
                 f"'--subject-id TASK-001' or '--all --yes'",
             )
         result = BulkChange(action=action, dry_run=dry_run)
+        now = utc_now_str()
         with self.hub.db.transaction() as conn:
             if ids:
                 rows = conn.execute(
-                    f"SELECT entry_id, status FROM queue_entries "  # noqa: S608 - placeholders
+                    f"SELECT entry_id, status, task_id, subject_key FROM queue_entries "  # noqa: S608
                     f"WHERE entry_id IN ({_placeholders(ids)})",
                     ids,
                 ).fetchall()
@@ -424,7 +437,7 @@ class QueueService:
             else:
                 if subject_id is not None:
                     rows = conn.execute(
-                        "SELECT entry_id, status FROM queue_entries "
+                        "SELECT entry_id, status, task_id, subject_key FROM queue_entries "
                         "WHERE subject_key = ? AND status IN ('pending', 'assigned', 'held') "
                         "ORDER BY seq",
                         (subject_id,),
@@ -437,7 +450,7 @@ class QueueService:
                         )
                 else:
                     rows = conn.execute(
-                        "SELECT entry_id, status FROM queue_entries "
+                        "SELECT entry_id, status, task_id, subject_key FROM queue_entries "
                         "WHERE status IN ('pending', 'assigned', 'held') ORDER BY seq"
                     ).fetchall()
                 targets = []
@@ -449,8 +462,16 @@ class QueueService:
                             {"entry_id": row["entry_id"], "status": row["status"]}
                         )
             if not dry_run:
+                by_id = {r["entry_id"]: r for r in rows}
                 for entry_id in targets:
                     conn.execute(update_sql, (*update_params, entry_id))
+                    record_queue_event(
+                        conn,
+                        f"queue.{_PAST[action]}",
+                        by_id[entry_id],
+                        ts=now,
+                        message=f"{_PAST[action]} {entry_id}",
+                    )
             result.changed = targets
         return result
 
@@ -559,7 +580,18 @@ class QueueService:
                     "workflow_id = ? WHERE entry_id = ?",
                     (now, workflow_id, entry_id),
                 )
-            return _fetch_entries(conn, chosen)
+            leased = _fetch_entries(conn, chosen)
+            for entry in leased:
+                record_queue_event(
+                    conn,
+                    "queue.leased",
+                    _event_ref(entry),
+                    ts=now,
+                    message=f"leased {entry.entry_id} for dispatch",
+                    status="assigned",
+                    workflow_id=entry.workflow_id,
+                )
+            return leased
 
     def mark_assigned(self, entry_id: str, workflow_id: str) -> QueueEntry:
         """Record the run an assigned entry became."""
@@ -588,12 +620,22 @@ class QueueService:
             current = _status_of(conn, entry_id)
             if current not in ("assigned", "pending"):
                 raise _wrong_state(entry_id, current, "assigned", "complete it")
+            now = utc_now_str()
             conn.execute(
                 "UPDATE queue_entries SET status = ?, completed_at = ?, "
                 "workflow_id = coalesce(?, workflow_id) WHERE entry_id = ?",
-                (final, utc_now_str(), workflow_id, entry_id),
+                (final, now, workflow_id, entry_id),
             )
             (entry,) = _fetch_entries(conn, [entry_id])
+            record_queue_event(
+                conn,
+                f"queue.{final}",
+                _event_ref(entry),
+                ts=now,
+                message=f"{entry_id} {final}",
+                status=final,
+                workflow_id=entry.workflow_id,
+            )
         return entry
 
     def release_pending(self, entry_id: str, reason: str | None = None) -> QueueEntry:
@@ -608,6 +650,14 @@ class QueueService:
                 (reason, entry_id),
             )
             (entry,) = _fetch_entries(conn, [entry_id])
+            record_queue_event(
+                conn,
+                "queue.released-pending",
+                _event_ref(entry),
+                ts=utc_now_str(),
+                message=f"{entry_id} back to pending" + (f": {reason}" if reason else ""),
+                status="pending",
+            )
         return entry
 
     def entry_for_subject(self, subject_key: str) -> QueueEntry | None:
@@ -631,6 +681,10 @@ def _fetch_entries(conn: sqlite3.Connection, entry_ids: Sequence[str]) -> list[Q
     ).fetchall()
     by_id = {r["entry_id"]: QueueEntry.from_row(r) for r in rows}
     return [by_id[i] for i in entry_ids]
+
+
+def _event_ref(entry: QueueEntry) -> dict[str, Any]:
+    return {"entry_id": entry.entry_id, "task_id": entry.task_id, "subject_key": entry.subject_key}
 
 
 def _status_of(conn: sqlite3.Connection, entry_id: str) -> str:
