@@ -150,10 +150,9 @@ def build_launch(
     """Validate the request and build the launch; raises `RpcError` naming any problem."""
     if not Path(request.cwd).is_dir():
         raise RpcError.invalid_params(f"cwd {request.cwd!r} is not an existing directory")
-    binary = resolve_binary(environ)
     env, ignored = _child_env(request, environ, declared_env)
     extras = request.extras
-    argv = [binary, "--print", "--verbose", "--output-format", "stream-json"]
+    argv = ["claude", "--print", "--verbose", "--output-format", "stream-json"]
 
     mode = request.permission_mode
     if mode is not None and mode not in PERMISSION_MODES:
@@ -212,8 +211,10 @@ def build_launch(
     if request.system_prompt:
         argv += ["--append-system-prompt", request.system_prompt]
 
-    launch = ClaudeLaunch(argv, env, session_id, ignored_env=ignored)
     servers = normalize_mcp_servers(request.mcp_servers)
+    # The request is valid; now the things that touch the system.
+    argv[0] = resolve_binary(environ)
+    launch = ClaudeLaunch(argv, env, session_id, ignored_env=ignored)
     if servers:
         path = write_mcp_config(servers)
         launch.temp_files.append(path)

@@ -260,7 +260,6 @@ def build_launch(
     """Validate the request and build the launch; raises `RpcError` naming any problem."""
     if not Path(request.cwd).is_dir():
         raise RpcError.invalid_params(f"cwd {request.cwd!r} is not an existing directory")
-    binary = resolve_binary(environ)
     extras = request.extras
     approval, sandbox = permission_options(request.permission_mode, extras)
 
@@ -276,11 +275,7 @@ def build_launch(
             ignored.append(key)
     for key in _PLUGIN_ONLY_ENV:
         env.pop(key, None)
-    codex_home = codex_home_for(extras, environ)
-    if codex_home is not None:
-        env["CODEX_HOME"] = str(codex_home)
-
-    argv = [binary, "exec"]
+    argv = ["codex", "exec"]
     if resume:
         assert request.session_id is not None
         session_id = request.session_id
@@ -305,6 +300,11 @@ def build_launch(
     if request.system_prompt:
         argv += ["-c", f"developer_instructions={toml_value(request.system_prompt)}"]
     argv += mcp_overrides(request.mcp_servers)
+    # The request is valid; now the things that touch the system.
+    argv[0] = resolve_binary(environ)
+    codex_home = codex_home_for(extras, environ)
+    if codex_home is not None:
+        env["CODEX_HOME"] = str(codex_home)
     # `--` ends the options, so a prompt that starts with "-" is still the prompt.
     argv += ["--", request.prompt]
     return CodexLaunch(argv, env, session_id, codex_home, sorted(ignored))
