@@ -205,6 +205,8 @@ def main() -> int:
         "python": sys.version.split()[0],
         "sqlite": sqlite3.sqlite_version,
         "platform": platform.platform(),
+        # fsync and scheduling delays move with machine load: record it beside the figures.
+        "loadavg_1m": round(os.getloadavg()[0], 2),
         "figures": figures,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
