@@ -72,7 +72,11 @@ def test_duplicate_subject_is_a_conflict_until_finished(hub: ServiceHub) -> None
     with pytest.raises(ConflictError):
         hub.queue.enqueue_subject("task", tid, workflow_ref="standard")
     hub.queue.complete(leased.entry_id, "completed")
+    assert hub.queue.entry_for_subject(tid) is None
     again = hub.queue.enqueue_subject("task", tid, workflow_ref="standard")
+    found = hub.queue.entry_for_subject(tid)
+    assert found is not None
+    assert found.entry_id == again.entry_id
     assert again.entry_id != first.entry_id
 
 

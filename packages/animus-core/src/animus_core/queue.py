@@ -26,6 +26,15 @@ from animus_core._queue_models import (
     QueuePage,
     QueueStats,
 )
+from animus_core._queue_rows import (
+    entry_not_found,
+    event_ref,
+    fetch_entries,
+    parse_statuses,
+    placeholders,
+    status_of,
+    wrong_state,
+)
 from animus_protocol.envelope import ConflictError, InvalidInputError, NotFoundError
 from animus_protocol.statuses import Priority
 from animus_protocol.subjects import (
@@ -48,7 +57,6 @@ COMPLETION_STATUSES = ("completed", "failed", "cancelled")
 _PAST = {"hold": "held", "release": "released", "drop": "dropped"}
 _DISPLAY_ORDER = ("assigned", "pending", "held", "completed", "failed", "cancelled", "dropped")
 _PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-_RANK_PRIORITY = {v: k for k, v in _PRIORITY_RANK.items()}
 
 
 _SELECT_ONE = f"SELECT {ENTRY_COLUMNS} FROM queue_entries WHERE entry_id = ?"  # noqa: S608
@@ -56,10 +64,6 @@ _SELECT_ONE = f"SELECT {ENTRY_COLUMNS} FROM queue_entries WHERE entry_id = ?"  #
 
 def _rank(priority: Priority | None) -> int:
     return _PRIORITY_RANK.get(priority.value if priority else "medium", 2)
-
-
-def _placeholders(values: Sequence[object]) -> str:
-    return ", ".join("?" for _ in values)
 
 
 class QueueService:
@@ -250,7 +254,7 @@ class QueueService:
         with self.hub.db.read() as conn:
             row = conn.execute(_SELECT_ONE, (entry_id,)).fetchone()
         if row is None:
-            raise _entry_not_found([entry_id])
+            raise entry_not_found([entry_id])
         return QueueEntry.from_row(row)
 
     def list(
@@ -261,7 +265,7 @@ class QueueService:
         offset: int = 0,
     ) -> QueuePage:
         """Entries in dispatch order. ``status``: None = still queued, ``"all"``, or names."""
-        statuses = _parse_statuses(status)
+        statuses = parse_statuses(status)
         if limit < 1 or offset < 0:
             raise InvalidInputError(
                 f"invalid paging limit={limit} offset={offset}",
@@ -417,13 +421,13 @@ class QueueService:
             if ids:
                 rows = conn.execute(
                     f"SELECT entry_id, status, task_id, subject_key FROM queue_entries "  # noqa: S608
-                    f"WHERE entry_id IN ({_placeholders(ids)})",
+                    f"WHERE entry_id IN ({placeholders(ids)})",
                     ids,
                 ).fetchall()
                 found = {r["entry_id"]: r["status"] for r in rows}
                 missing = [i for i in ids if i not in found]
                 if missing:
-                    raise _entry_not_found(missing)
+                    raise entry_not_found(missing)
                 wrong = {i: s for i, s in found.items() if s not in from_statuses}
                 if wrong:
                     listed = ", ".join(f"{i} is {s}" for i, s in wrong.items())
@@ -491,7 +495,7 @@ class QueueService:
         with self.hub.db.transaction() as conn:
             rows = conn.execute(
                 f"SELECT entry_id, subject_key FROM queue_entries "  # noqa: S608 - placeholders
-                f"WHERE status = 'pending' AND subject_key IN ({_placeholders(keys)})",
+                f"WHERE status = 'pending' AND subject_key IN ({placeholders(keys)})",
                 keys,
             ).fetchall()
             by_key: dict[str, list[str]] = {}
@@ -580,12 +584,12 @@ class QueueService:
                     "workflow_id = ? WHERE entry_id = ?",
                     (now, workflow_id, entry_id),
                 )
-            leased = _fetch_entries(conn, chosen)
+            leased = fetch_entries(conn, chosen)
             for entry in leased:
                 record_queue_event(
                     conn,
                     "queue.leased",
-                    _event_ref(entry),
+                    event_ref(entry),
                     ts=now,
                     message=f"leased {entry.entry_id} for dispatch",
                     status="assigned",
@@ -596,14 +600,14 @@ class QueueService:
     def mark_assigned(self, entry_id: str, workflow_id: str) -> QueueEntry:
         """Record the run an assigned entry became."""
         with self.hub.db.transaction() as conn:
-            status = _status_of(conn, entry_id)
+            status = status_of(conn, entry_id)
             if status != "assigned":
-                raise _wrong_state(entry_id, status, "assigned", "mark it assigned")
+                raise wrong_state(entry_id, status, "assigned", "mark it assigned")
             conn.execute(
                 "UPDATE queue_entries SET workflow_id = ? WHERE entry_id = ?",
                 (workflow_id, entry_id),
             )
-            (entry,) = _fetch_entries(conn, [entry_id])
+            (entry,) = fetch_entries(conn, [entry_id])
         return entry
 
     def complete(
@@ -617,20 +621,20 @@ class QueueService:
                 hint="use completed, failed or cancelled",
             )
         with self.hub.db.transaction() as conn:
-            current = _status_of(conn, entry_id)
+            current = status_of(conn, entry_id)
             if current not in ("assigned", "pending"):
-                raise _wrong_state(entry_id, current, "assigned", "complete it")
+                raise wrong_state(entry_id, current, "assigned", "complete it")
             now = utc_now_str()
             conn.execute(
                 "UPDATE queue_entries SET status = ?, completed_at = ?, "
                 "workflow_id = coalesce(?, workflow_id) WHERE entry_id = ?",
                 (final, now, workflow_id, entry_id),
             )
-            (entry,) = _fetch_entries(conn, [entry_id])
+            (entry,) = fetch_entries(conn, [entry_id])
             record_queue_event(
                 conn,
                 f"queue.{final}",
-                _event_ref(entry),
+                event_ref(entry),
                 ts=now,
                 message=f"{entry_id} {final}",
                 status=final,
@@ -641,19 +645,19 @@ class QueueService:
     def release_pending(self, entry_id: str, reason: str | None = None) -> QueueEntry:
         """Assigned → pending (a dispatch that did not start); it keeps its place."""
         with self.hub.db.transaction() as conn:
-            current = _status_of(conn, entry_id)
+            current = status_of(conn, entry_id)
             if current != "assigned":
-                raise _wrong_state(entry_id, current, "assigned", "release it back")
+                raise wrong_state(entry_id, current, "assigned", "release it back")
             conn.execute(
                 "UPDATE queue_entries SET status = 'pending', assigned_at = NULL, "
                 "workflow_id = NULL, hold_reason = ? WHERE entry_id = ?",
                 (reason, entry_id),
             )
-            (entry,) = _fetch_entries(conn, [entry_id])
+            (entry,) = fetch_entries(conn, [entry_id])
             record_queue_event(
                 conn,
                 "queue.released-pending",
-                _event_ref(entry),
+                event_ref(entry),
                 ts=utc_now_str(),
                 message=f"{entry_id} back to pending" + (f": {reason}" if reason else ""),
                 status="pending",
@@ -669,71 +673,3 @@ class QueueService:
                 (subject_key,),
             ).fetchone()
         return None if row is None else QueueEntry.from_row(row)
-
-
-def _fetch_entries(conn: sqlite3.Connection, entry_ids: Sequence[str]) -> list[QueueEntry]:
-    if not entry_ids:
-        return []
-    rows = conn.execute(
-        f"SELECT {ENTRY_COLUMNS} FROM queue_entries "  # noqa: S608 - placeholders only
-        f"WHERE entry_id IN ({_placeholders(entry_ids)})",
-        list(entry_ids),
-    ).fetchall()
-    by_id = {r["entry_id"]: QueueEntry.from_row(r) for r in rows}
-    return [by_id[i] for i in entry_ids]
-
-
-def _event_ref(entry: QueueEntry) -> dict[str, Any]:
-    return {"entry_id": entry.entry_id, "task_id": entry.task_id, "subject_key": entry.subject_key}
-
-
-def _status_of(conn: sqlite3.Connection, entry_id: str) -> str:
-    row = conn.execute(
-        "SELECT status FROM queue_entries WHERE entry_id = ?", (entry_id,)
-    ).fetchone()
-    if row is None:
-        raise _entry_not_found([entry_id])
-    return str(row["status"])
-
-
-def _entry_not_found(ids: Sequence[str]) -> NotFoundError:
-    return NotFoundError(
-        f"queue entry {', '.join(ids)} not found",
-        details={"entry_ids": list(ids)},
-        hint="list entry ids with 'animus queue list --status all'",
-    )
-
-
-def _wrong_state(entry_id: str, status: str, wanted: str, verb: str) -> ConflictError:
-    return ConflictError(
-        f"queue entry {entry_id} is {status}, not {wanted}; cannot {verb}",
-        details={"entry_id": entry_id, "status": status},
-        hint="check it with 'animus queue list --status all'",
-    )
-
-
-def _parse_statuses(status: str | Iterable[str] | None) -> list[str]:
-    from animus_store.schema import QUEUE_STATUSES
-
-    if status is None:
-        return list(ACTIVE_QUEUE_STATUSES)
-    names = [status] if isinstance(status, str) else list(status)
-    parsed: list[str] = []
-    for name in names:
-        for part in name.split(","):
-            value = part.strip().lower()
-            if value == "all":
-                return []
-            if value not in QUEUE_STATUSES:
-                raise InvalidInputError(
-                    f"invalid queue status {part!r}; accepted: all, {', '.join(QUEUE_STATUSES)}",
-                    details={"value": part},
-                    hint="e.g. --status pending or --status all",
-                )
-            parsed.append(value)
-    return parsed
-
-
-def rank_priority(rank: int) -> str:
-    """The priority name of a rank (for display)."""
-    return _RANK_PRIORITY.get(rank, "medium")
