@@ -19,6 +19,9 @@ from animus_workflow_runner.git.testing import (
     init_repo,
     isolated_git_environment,
 )
+from animus_workflow_runner.naming import sanitize_ref_component
+
+SCRATCH = ".merge-" + sanitize_ref_component("animus/T-1")
 
 BOT = GitIdentity(name="Animus Bot", email="bot@animus.test")
 
@@ -274,11 +277,11 @@ def test_target_that_keeps_moving_fails_cleanly(
 def test_leftover_scratch_worktree_from_a_crash_is_replaced(repo: Path, wt_dir: Path) -> None:
     _task_branch(repo, wt_dir, ("a.txt", "a\n"))
     _detach_operator(repo)
-    git(repo, "worktree", "add", "--quiet", "--detach", str(wt_dir / ".merge-animus-T-1"), "main")
-    (wt_dir / ".merge-animus-T-1" / "half-merged.txt").write_text("junk\n")
+    git(repo, "worktree", "add", "--quiet", "--detach", str(wt_dir / SCRATCH), "main")
+    (wt_dir / SCRATCH / "half-merged.txt").write_text("junk\n")
     result = merge_branch(repo, "animus/T-1", identity=BOT, worktrees_dir=wt_dir)
     assert result.status == "merged"
-    assert not (wt_dir / ".merge-animus-T-1").exists()
+    assert not (wt_dir / SCRATCH).exists()
 
 
 def test_bad_inputs(repo: Path, wt_dir: Path, tmp_path: Path) -> None:

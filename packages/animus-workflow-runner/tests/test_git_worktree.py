@@ -205,8 +205,11 @@ def test_bad_inputs(repo: Path, wt_dir: Path, tmp_path: Path) -> None:
 
 def test_odd_subject_ids_are_sanitized(repo: Path, wt_dir: Path) -> None:
     info = ensure_worktree(repo, wt_dir, "linear:ENG 7/..x")
-    assert info.branch == "animus/linear-ENG-7-.x"
+    assert info.branch.startswith("animus/linear-ENG-7-.x-")  # lossy: a digest is appended
     assert info.path.parent == wt_dir
+    other = ensure_worktree(repo, wt_dir, "linear-ENG-7-.x")
+    assert other.branch == "animus/linear-ENG-7-.x"
+    assert other.path != info.path
 
 
 def test_directory_inside_another_repo_is_not_that_repo(repo: Path, wt_dir: Path) -> None:
