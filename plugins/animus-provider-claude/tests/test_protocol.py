@@ -321,3 +321,17 @@ def test_missing_binary_and_bad_params_are_error_responses(
     assert "session_id" in reply["error"]["message"]
     reply = client.call("agent/cancel", {"session_id": "nobody"})
     assert reply["result"] == {"session_id": "nobody", "cancelled": False}
+
+
+@pytest.mark.realcli
+def test_stream_partial_streams_live_text_deltas(
+    claude: Path, start_plugin: Any, make_env: Any, work: Path
+) -> None:
+    script = [{"text": "one two three four", "chunk_size": 4}]
+    with ScriptedModelServer(script) as server:
+        client = start_plugin(make_env(CLAUDE_BIN=str(claude), ANIMUS_CLAUDE_SANDBOXED="1"))
+        reply = client.call("agent/run", run_params(work, server, stream_partial=True))
+    assert reply["result"]["output"] == "one two three four"
+    deltas = [n["text"] for n in client.notes_of("agent/output") if not n["final"]]
+    assert len(deltas) > 1
+    assert "".join(deltas) == "one two three four"

@@ -210,6 +210,9 @@ def build_launch(
         argv += ["--effort", str(effort)]
     if request.system_prompt:
         argv += ["--append-system-prompt", request.system_prompt]
+    if _truthy(extras.get("stream_partial", False)):
+        # Live text deltas (agent/output final=false) as the model streams them.
+        argv.append("--include-partial-messages")
 
     servers = normalize_mcp_servers(request.mcp_servers)
     # The request is valid; now the things that touch the system.
