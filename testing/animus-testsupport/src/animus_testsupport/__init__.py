@@ -18,7 +18,7 @@ from animus_testsupport._script import (
     load_script,
 )
 from animus_testsupport._server import ScriptedModelServer
-from animus_testsupport.clis import claude_bin, codex_bin, require_cli
+from animus_testsupport.clis import claude_bin, codex_bin, gemini_bin, opencode_bin, require_cli
 
 __version__ = "0.1.0"
 
@@ -34,6 +34,8 @@ __all__ = [
     "claude_bin",
     "codex_bin",
     "fixture_path",
+    "gemini_bin",
     "load_script",
+    "opencode_bin",
     "require_cli",
 ]

@@ -1,6 +1,7 @@
 """Locate the real agent CLIs installed by `tools/install-agent-clis.sh`, and gate tests on them.
 
-`claude_bin()` / `codex_bin()` honour `CLAUDE_BIN` / `CODEX_BIN`, else look in the repository's
+`claude_bin()` / `codex_bin()` / `gemini_bin()` / `opencode_bin()` honour `CLAUDE_BIN` /
+`CODEX_BIN` / `GEMINI_BIN` / `OPENCODE_BIN`, else look in the repository's
 `.cache/agent-clis/node_modules/.bin/` (or `$AGENT_CLIS_PREFIX/node_modules/.bin/`).
 `require_cli(name)` returns the path, or skips the calling test with the install command when the
 CLI is missing, except under CI (env `CI` set), where a missing CLI fails the test instead, so
@@ -19,11 +20,18 @@ __all__ = [
     "claude_bin",
     "codex_bin",
     "find_cli",
+    "gemini_bin",
+    "opencode_bin",
     "repo_root",
     "require_cli",
 ]
 
-CLI_ENV_VARS = {"claude": "CLAUDE_BIN", "codex": "CODEX_BIN"}
+CLI_ENV_VARS = {
+    "claude": "CLAUDE_BIN",
+    "codex": "CODEX_BIN",
+    "gemini": "GEMINI_BIN",
+    "opencode": "OPENCODE_BIN",
+}
 INSTALL_COMMAND = "tools/install-agent-clis.sh"
 
 
@@ -45,7 +53,7 @@ def agent_clis_prefix() -> Path | None:
 
 
 def find_cli(name: str) -> Path | None:
-    """The executable for `name` (`claude` or `codex`), or None when it is not installed."""
+    """The executable for `name` (a key of `CLI_ENV_VARS`), or None when it is not installed."""
     if name not in CLI_ENV_VARS:
         raise ValueError(f"unknown agent CLI {name!r}; expected one of {sorted(CLI_ENV_VARS)}")
     override = os.environ.get(CLI_ENV_VARS[name])
@@ -67,6 +75,16 @@ def claude_bin() -> Path | None:
 def codex_bin() -> Path | None:
     """The `codex` executable from `@openai/codex`, or None."""
     return find_cli("codex")
+
+
+def gemini_bin() -> Path | None:
+    """The `gemini` executable from `@google/gemini-cli`, or None."""
+    return find_cli("gemini")
+
+
+def opencode_bin() -> Path | None:
+    """The `opencode` executable from `opencode-ai`, or None."""
+    return find_cli("opencode")
 
 
 def _missing_reason(name: str) -> str:
