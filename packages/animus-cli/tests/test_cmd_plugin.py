@@ -341,3 +341,18 @@ def test_doctor_fails_with_exit_2_when_no_provider_exists(
     assert human.code == 2
     assert "fix:" in human.out
     assert "required role(s) missing: provider" in human.err
+
+
+def test_params_from_stdin_and_array_params(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    cli("plugin", "install", str(write_echo_plugin(tmp_path)))
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"via": "stdin"}'))
+    piped = cli("--json", "plugin", "call", "animus-echo", "echo/say", "--params-file", "-")
+    assert piped.data["result"]["echo"] == {"via": "stdin"}
+    # The runtime accepts only object params: an array is refused with -32602 -> exit 2.
+    array = cli("--json", "plugin", "call", "animus-echo", "echo/say", "--params", "[1, 2]")
+    assert array.code == 2
+    assert array.error["details"]["rpc_code"] == -32602
