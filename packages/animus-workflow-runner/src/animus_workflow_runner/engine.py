@@ -1,0 +1,550 @@
+"""The phase loop: one workflow run from start (or resume) to a terminal or waiting state.
+
+State lives in ``workflow.db``: the ``WorkflowRun`` (statuses and machine states of the
+reference, decisions, rework counts, checkpoints) plus a ``runner`` block on it (step
+ordinal, the phase attempt in progress, usage, worktree, a pending manual gate). Each phase
+ends with one save of the run: that save is the phase's commit point. Side effects inside a
+phase (agent session, command, git commit) and after the last phase (merge, push, PR) are
+durable steps of the step journal, replayed from the last phase boundary on resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from animus_core.hub import ServiceHub
+from animus_protocol.envelope import ConflictError, InvalidInputError, NotFoundError
+from animus_protocol.statuses import (
+    CheckpointReason,
+    DecisionAction,
+    DecisionSource,
+    Risk,
+    WorkflowMachineState,
+    WorkflowStatus,
+)
+from animus_protocol.subjects import SubjectRef, canonical_subject_kind, task_ref
+from animus_protocol.timeutil import utc_now, utc_now_str
+from animus_protocol.workflow import (
+    PhaseDecision,
+    WorkflowDecisionRecord,
+    WorkflowPhaseExecution,
+    WorkflowRun,
+)
+from animus_store import StepJournal
+from animus_workflow_runner import _phases
+from animus_workflow_runner._landing import land
+from animus_workflow_runner.control import (
+    TERMINAL_STATUSES,
+    control_of,
+    process_start_time,
+    runner_alive,
+    runner_state,
+    save_run,
+)
+from animus_workflow_runner.definition import (
+    WorkflowDefinition,
+    default_variables,
+    load_workflow,
+)
+from animus_workflow_runner.events import WorkflowEventSink
+from animus_workflow_runner.steps import KillSwitch, StepContext
+
+__all__ = [
+    "EXIT_CODES",
+    "ExecuteRequest",
+    "RunOutcome",
+    "WorkflowExecution",
+    "decision_record_from",
+    "execute",
+    "new_run_id",
+]
+
+# Runner process exit codes (the daemon's contract).
+EXIT_CODES = {
+    "completed": 0,
+    "failed": 1,
+    "escalated": 1,
+    "merge_conflict": 1,
+    "paused": 3,
+    "manual_pending": 3,
+    "cancelled": 4,
+}
+CONTROL_POLL_SECS = 0.25
+
+
+@dataclass
+class ExecuteRequest:
+    """What to run: a new run (subject + workflow) or an existing one (``workflow_id``)."""
+
+    project_root: Path
+    task_id: str | None = None
+    subject: str | None = None  # KIND:ID
+    workflow_ref: str | None = None
+    workflow_id: str | None = None
+    resume: bool = False
+    force: bool = False
+    input: Any = None
+    vars: dict[str, str] = field(default_factory=dict)
+    events_socket: str | None = None
+    env: Mapping[str, str] | None = None
+    listener: Callable[[dict[str, Any]], None] | None = None
+    run_id: str | None = None  # a new run's id chosen by the caller (the CLI prints it first)
+
+
+@dataclass
+class RunOutcome:
+    workflow_id: str
+    status: str  # completed | failed | escalated | merge_conflict | paused | manual_pending | cancelled
+    exit_code: int
+    reason: str | None = None
+    machine_state: str | None = None
+
+
+class _Stop(Exception):  # noqa: N818 - control flow, not an error
+    """Leaves the loop with an outcome already recorded on the run."""
+
+    def __init__(self, outcome: RunOutcome) -> None:
+        super().__init__(outcome.status)
+        self.outcome = outcome
+
+
+def new_run_id() -> str:
+    return f"wf-{utc_now().strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+
+def _parse_subject(value: str) -> SubjectRef:
+    kind, sep, ident = value.partition(":")
+    if not sep or not kind.strip() or not ident.strip():
+        raise InvalidInputError(
+            f"invalid subject {value!r}: expected KIND:ID (e.g. task:TASK-001)",
+            details={"subject": value},
+        )
+    kind = canonical_subject_kind(kind)
+    return task_ref(ident.strip()) if kind == "animus.task" else SubjectRef(kind=kind, id=ident.strip())
+
+
+class WorkflowExecution:
+    """One runner process's work on one run."""
+
+    def __init__(self, hub: ServiceHub, request: ExecuteRequest) -> None:
+        self.hub = hub
+        self.request = request
+        self.env: Mapping[str, str] = dict(request.env if request.env is not None else os.environ)
+        self.run: WorkflowRun
+        self.definition: WorkflowDefinition
+        self.state: dict[str, Any] = {}
+        self.events: WorkflowEventSink
+        self.steps: StepContext
+        self.task: Any = None
+        self.resumed = False
+        self.stop_request: str | None = None  # pause | cancel (SIGTERM, control field)
+        self.sessions: Any = None
+        self.agent_runner: Any = None
+
+    # -- setup -------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Validate and create (or load) the run; raises before anything starts."""
+        req = self.request
+        if req.workflow_id:
+            self._load_existing(req.workflow_id)
+        else:
+            self._create_new()
+        self.events = WorkflowEventSink(
+            self.hub.paths.run_dir(self.run.id),
+            self.run.id,
+            socket_path=req.events_socket,
+            listener=req.listener,
+        )
+        token = self.hub.db.acquire_fencing_token(
+            f"workflow runner pid {os.getpid()}", scope=f"run:{self.run.id}"
+        )
+        self.steps = StepContext(
+            StepJournal(self.hub.db, fencing_scope=f"run:{self.run.id}"),
+            self.run.id,
+            token,
+            KillSwitch(self.env),
+        )
+
+    def _resolve_subject(self) -> tuple[SubjectRef, str]:
+        req = self.request
+        if req.task_id and req.subject:
+            raise InvalidInputError("give either --task-id or --subject, not both")
+        if req.task_id:
+            ref = task_ref(req.task_id)
+        elif req.subject:
+            ref = _parse_subject(req.subject)
+        else:
+            raise InvalidInputError(
+                "a run needs a subject", hint="pass --task-id ID or --subject KIND:ID"
+            )
+        task_id = ""
+        if ref.kind == "animus.task":
+            assert ref.id is not None
+            self.task = self.hub.tasks.get(ref.id)  # NotFoundError for an unknown task
+            task_id = self.task.id
+            ref = task_ref(task_id)
+        return ref, task_id
+
+    def _create_new(self) -> None:
+        req = self.request
+        ref, task_id = self._resolve_subject()
+        dispatch_ref = None
+        if self.task is not None:
+            meta = getattr(self.task, "workflow_metadata", None)
+            extra = getattr(meta, "model_extra", None) or {}
+            dispatch_ref = extra.get("workflow_ref") if isinstance(extra, dict) else None
+        self.definition = load_workflow(
+            self.hub.project_root,
+            req.workflow_ref or dispatch_ref,
+            env=self.env,
+            variables=req.vars,
+        )
+        from animus_protocol.subjects import subject_key
+
+        key = subject_key(ref)
+        if key in self.hub.runs.active_subjects():
+            raise ConflictError(
+                f"subject {key} already has an active workflow run",
+                details={"subject": key},
+                hint="resume, pause or cancel that run first ('animus workflow list')",
+            )
+        run_id = req.run_id or new_run_id()
+        self.run = WorkflowRun(
+            id=run_id,
+            task_id=task_id,
+            workflow_ref=self.definition.ref,
+            subject=ref,
+            input=req.input,
+            vars={**default_variables(self.definition), **req.vars},
+            status=WorkflowStatus.RUNNING,
+            phases=[WorkflowPhaseExecution(phase_id=p["id"]) for p in self.definition.phases],
+            machine_state=WorkflowMachineState.IDLE,
+        )
+        self.state = {
+            "definition": self.definition.snapshot(),
+            "ordinal": 0,
+            "in_phase": None,
+            "phase_attempts": {},
+            "rework": None,
+            "outputs": {},
+            "usage": {"tokens": 0, "cost_usd": 0.0, "phases": {}},
+            "budget_acknowledged": [],
+        }
+
+    def _load_existing(self, workflow_id: str) -> None:
+        try:
+            self.run = self.hub.runs.get(workflow_id)
+        except NotFoundError as exc:
+            raise InvalidInputError(str(exc), details={"workflow_id": workflow_id}) from exc
+        retry_landing = (
+            self.run.status is WorkflowStatus.FAILED
+            and self.run.machine_state is WorkflowMachineState.MERGE_CONFLICT
+        )
+        if self.run.status in TERMINAL_STATUSES and not retry_landing:
+            raise ConflictError(
+                f"workflow run {workflow_id} is already {self.run.status.value}; it cannot resume",
+                details={"workflow_id": workflow_id, "status": self.run.status.value},
+            )
+        if runner_alive(self.run) and runner_state(self.run).get("pid") != os.getpid():
+            raise ConflictError(
+                f"workflow run {workflow_id} is being run by pid {runner_state(self.run)['pid']}",
+                details={"workflow_id": workflow_id},
+                hint="pause or cancel it instead ('animus workflow pause RUN')",
+            )
+        self.state = runner_state(self.run)
+        self.definition = WorkflowDefinition.from_snapshot(self.state["definition"])
+        if self.run.task_id:
+            self.task = self.hub.tasks.get(self.run.task_id)
+        self.resumed = True
+
+    # -- persistence helpers -----------------------------------------------------------------
+
+    def save(self, *, control: dict[str, Any] | None = None) -> None:
+        if self.run.__pydantic_extra__ is None:
+            self.run.__pydantic_extra__ = {}
+        self.run.__pydantic_extra__["runner"] = self.state
+        save_run(self.hub, self.run, control=control)
+
+    def checkpoint(self, reason: CheckpointReason | str, phase_id: str | None = None) -> None:
+        cp = self.hub.runs.add_checkpoint(
+            self.run.id, reason, phase_id, self.run.machine_state, self.run.status
+        )
+        self.run.checkpoint_metadata.checkpoints.append(cp)
+        self.run.checkpoint_metadata.checkpoint_count = cp.number
+
+    def stored_control(self) -> dict[str, Any]:
+        try:
+            return control_of(self.hub.runs.get(self.run.id))
+        except NotFoundError:
+            return {}
+
+    def history(self, event_type: str, message: str, **data: Any) -> None:
+        with contextlib.suppress(Exception):
+            self.hub.history.record(
+                event_type,
+                task_id=self.run.task_id or None,
+                workflow_id=self.run.id,
+                status=self.run.status.value,
+                message=message,
+                data=data or None,
+            )
+
+    def project_task(self, status: str, reason: str | None = None) -> None:
+        """Task status projection (spec §5.2); never fails the run."""
+        if not self.run.task_id:
+            return
+        try:
+            task = self.hub.tasks.get(self.run.task_id)
+            if task.status.value == status:
+                return
+            if status == "cancelled" and task.status.value in ("done", "cancelled"):
+                return
+            self.hub.tasks.set_status(
+                self.run.task_id, status, force=True, reason=reason, by=f"workflow {self.run.id}"
+            )
+        except Exception as exc:  # noqa: BLE001 - projection is best effort, recorded
+            with contextlib.suppress(Exception):
+                self.hub.errors.record(
+                    "projection",
+                    f"could not set {self.run.task_id} to {status}: {exc}",
+                    task_id=self.run.task_id,
+                    workflow_id=self.run.id,
+                )
+
+    # -- the run -----------------------------------------------------------------------------
+
+    async def execute(self) -> RunOutcome:
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGTERM, self._on_sigterm)
+        try:
+            self._start()
+            outcome = await self._loop()
+        except _Stop as stop:
+            outcome = stop.outcome
+        finally:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(signal.SIGTERM)
+            if self.sessions is not None:
+                with contextlib.suppress(Exception):
+                    await self.sessions.aclose()
+            self.events.close()
+        return outcome
+
+    def _on_sigterm(self) -> None:
+        self.stop_request = self.stop_request or "pause"
+        if self.agent_runner is not None:
+            self.agent_runner.cancel()
+
+    def _start(self) -> None:
+        self.state["pid"] = os.getpid()
+        self.state["process_start_time"] = process_start_time()
+        self.state["runner_started_at"] = utc_now_str()
+        control = self.stored_control() if self.resumed else {}
+        if self.resumed:
+            # A resume clears a pending pause request (that is what resuming means).
+            control.pop("requested_action", None)
+            self.state.pop("paused_reason", None)
+            was = self.run.status
+            self.run.status = WorkflowStatus.RUNNING
+            self.run.machine_state = WorkflowMachineState.EVALUATE_TRANSITION
+            self.run.failure_reason = None
+            self.save(control=control)
+            self.checkpoint(CheckpointReason.RESUME, self.run.current_phase)
+            self.events.emit("workflow_resumed", {"from_status": was.value, "pid": os.getpid()})
+            self.history("workflow-resumed", f"workflow {self.run.id} resumed")
+        else:
+            self.run.machine_state = WorkflowMachineState.EVALUATE_TRANSITION
+            self.save(control={})
+            self.checkpoint(CheckpointReason.START)
+            self.events.emit(
+                "workflow_started",
+                {
+                    "workflow_ref": self.run.workflow_ref,
+                    "subject": self.run.subject.to_wire(),
+                    "task_id": self.run.task_id or None,
+                    "phases": [p["id"] for p in self.definition.phases],
+                    "pid": os.getpid(),
+                },
+            )
+            self.history("workflow-started", f"workflow {self.run.workflow_ref} started")
+        self.project_task("in-progress")
+        _phases.ensure_execution_dir(self)
+
+    async def _loop(self) -> RunOutcome:
+        phases = self.definition.phases
+        while True:
+            self.check_control(boundary=True)
+            index = self.run.current_phase_index
+            if index >= len(phases):
+                return await self._finish_success()
+            verdict_route = await _phases.run_phase(self, index)
+            self.apply_route(index, verdict_route)
+
+    # -- control ---------------------------------------------------------------------------
+
+    def check_control(self, *, boundary: bool) -> None:
+        """Act on a pause/cancel request (SIGTERM or the control field) at a boundary."""
+        action = self.stop_request
+        control = self.stored_control()
+        requested = control.get("requested_action")
+        if requested in ("pause", "cancel"):
+            action = "cancel" if "cancel" in (requested, action) else requested
+        if action is None or not boundary:
+            return
+        control.pop("requested_action", None)
+        if action == "cancel":
+            self.finish_cancelled(control)
+        self.pause(f"paused on request ({control.get('requested_by') or 'signal'})", control=control)
+
+    def pause(self, reason: str, *, control: dict[str, Any] | None = None, manual: bool = False) -> None:
+        self.run.status = WorkflowStatus.PAUSED
+        self.run.machine_state = WorkflowMachineState.PAUSED
+        self.state["paused_reason"] = reason
+        self.run.failure_reason = reason if not manual else None
+        self.save(control=control)
+        self.checkpoint(CheckpointReason.PAUSE, self.run.current_phase)
+        if manual:
+            self.events.emit("manual_pending", dict(self.state.get("manual") or {}), self.run.current_phase)
+        self.events.emit("workflow_paused", {"reason": reason}, self.run.current_phase)
+        self.history("workflow-paused", reason)
+        raise _Stop(
+            RunOutcome(
+                self.run.id,
+                "manual_pending" if manual else "paused",
+                3,
+                reason,
+                self.run.machine_state.value,
+            )
+        )
+
+    def finish_cancelled(self, control: dict[str, Any] | None = None) -> None:
+        self.run.status = WorkflowStatus.CANCELLED
+        self.run.machine_state = WorkflowMachineState.CANCELLED
+        self.run.completed_at = utc_now()
+        self.run.failure_reason = "cancelled"
+        self.state["manual"] = None
+        self.save(control=control)
+        self.checkpoint(CheckpointReason.CANCEL, self.run.current_phase)
+        self.events.emit("workflow_cancelled", {})
+        self.history("workflow-cancelled", f"workflow {self.run.id} cancelled")
+        self.project_task("cancelled", f"workflow {self.run.id} cancelled")
+        raise _Stop(RunOutcome(self.run.id, "cancelled", 4, "cancelled", "cancelled"))
+
+    def finish_failed(
+        self,
+        reason: str,
+        *,
+        escalated: bool = False,
+        machine: WorkflowMachineState | None = None,
+        status_name: str | None = None,
+        phase_id: str | None = None,
+    ) -> None:
+        self.run.status = WorkflowStatus.ESCALATED if escalated else WorkflowStatus.FAILED
+        self.run.machine_state = machine or (
+            WorkflowMachineState.HUMAN_ESCALATED if escalated else WorkflowMachineState.FAILED
+        )
+        self.run.completed_at = utc_now()
+        self.run.failure_reason = reason
+        self.save()
+        self.checkpoint(CheckpointReason.STATUS_CHANGE, phase_id or self.run.current_phase)
+        self.events.emit(
+            "workflow_failed",
+            {"reason": reason, "status": self.run.status.value,
+             "machine_state": self.run.machine_state.value},
+            phase_id,
+        )
+        self.history("workflow-failed", reason)
+        with contextlib.suppress(Exception):
+            self.hub.errors.record(
+                "workflow", reason, task_id=self.run.task_id or None, workflow_id=self.run.id
+            )
+        self.project_task("blocked", reason)
+        name = status_name or ("escalated" if escalated else "failed")
+        raise _Stop(RunOutcome(self.run.id, name, 1, reason, self.run.machine_state.value))
+
+    # -- routing -----------------------------------------------------------------------------
+
+    def apply_route(self, index: int, route: _phases.Route) -> None:
+        """Move the cursor after a phase (the phase's end was already saved)."""
+        if route.kind == "next":
+            self.run.current_phase_index = index + 1
+        elif route.kind == "goto":
+            assert route.target_index is not None
+            self.run.current_phase_index = route.target_index
+        elif route.kind == "complete":
+            self.run.current_phase_index = len(self.definition.phases)
+        elif route.kind == "fail":
+            self.finish_failed(route.reason or "phase failed", phase_id=route.phase_id)
+        elif route.kind == "escalate":
+            self.finish_failed(route.reason or "rework budget exhausted", escalated=True,
+                               phase_id=route.phase_id)
+        elif route.kind == "pause":
+            self.pause(route.reason or "paused")
+        elif route.kind == "manual":
+            self.pause(route.reason or "waiting on a manual gate", manual=True)
+
+    async def _finish_success(self) -> RunOutcome:
+        self.run.current_phase = None
+        landed = land(self)
+        self.run.status = WorkflowStatus.COMPLETED
+        self.run.machine_state = WorkflowMachineState.COMPLETED
+        self.run.completed_at = utc_now()
+        self.run.failure_reason = None
+        self.state["landing"] = landed
+        self.save()
+        self.checkpoint(CheckpointReason.STATUS_CHANGE)
+        self.events.emit(
+            "workflow_completed",
+            {"usage": self.state.get("usage"), "landing": landed,
+             "decisions": len(self.run.decision_history)},
+        )
+        self.history("workflow-completed", f"workflow {self.run.workflow_ref} completed")
+        self.project_task("done", f"workflow {self.run.id} completed")
+        return RunOutcome(self.run.id, "completed", 0, None, "completed")
+
+    # -- decisions -------------------------------------------------------------------------
+
+    def record_decision(self, record: WorkflowDecisionRecord) -> None:
+        self.run.decision_history.append(record)
+
+
+def decision_record_from(data: Mapping[str, Any], phase_id: str) -> WorkflowDecisionRecord:
+    """A journaled result's decision record (commands and manual gates build one here)."""
+    if data.get("decision_record"):
+        return WorkflowDecisionRecord.from_wire(data["decision_record"])
+    decision = PhaseDecision.from_wire(data["decision"]) if data.get("decision") else None
+    verdict = decision.verdict.value if decision else "fail"
+    action = DecisionAction.parse(verdict) if verdict in ("advance", "rework", "skip", "fail") else DecisionAction.FAIL
+    return WorkflowDecisionRecord(
+        phase_id=phase_id,
+        source=DecisionSource.FALLBACK,
+        decision=action,
+        reason=decision.reason if decision else "no decision",
+        confidence=decision.confidence if decision else 0.0,
+        risk=decision.risk if decision else Risk.MEDIUM,
+        target_phase=decision.target_phase if decision else None,
+    )
+
+
+def execute(request: ExecuteRequest, *, hub: ServiceHub | None = None) -> RunOutcome:
+    """Validate, then run (synchronously) until the run ends or waits."""
+    own = hub is None
+    hub = hub or ServiceHub(request.project_root, env=request.env)
+    try:
+        execution = WorkflowExecution(hub, request)
+        execution.prepare()
+        return asyncio.run(execution.execute())
+    finally:
+        if own:
+            hub.close()
+
