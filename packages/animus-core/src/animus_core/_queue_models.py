@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from animus_core._queue_stats import QueueStats
 from animus_protocol.subjects import SubjectDispatch
 
 __all__ = ["BulkChange", "QueueEntry", "QueuePage", "QueueStats"]
@@ -89,20 +90,6 @@ class QueuePage(BaseModel):
     total: int
     limit: int
     offset: int
-
-
-class QueueStats(BaseModel):
-    """``total`` counts entries still in the queue (pending + assigned + held)."""
-
-    total: int = 0
-    pending: int = 0
-    assigned: int = 0
-    held: int = 0
-    deferred: int = Field(default=0, description="pending entries whose run_at is in the future")
-    completed: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    dropped: int = 0
 
 
 class BulkChange(BaseModel):

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from animus_core._queue_history import record_queue_event
 from animus_core._queue_lease import LEASE_SQL, LEASE_SQL_AFTER
 from animus_core._queue_models import (
-    ACTIVE_QUEUE_STATUSES,
     ENTRY_COLUMNS,
     BulkChange,
     QueueEntry,
@@ -35,6 +34,7 @@ from animus_core._queue_rows import (
     status_of,
     wrong_state,
 )
+from animus_core._queue_stats import COMPLETION_STATUSES, queue_stats
 from animus_protocol.envelope import ConflictError, InvalidInputError, NotFoundError
 from animus_protocol.statuses import Priority
 from animus_protocol.subjects import (
@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 __all__ = ["BulkChange", "QueueEntry", "QueuePage", "QueueService", "QueueStats"]
 
 MAX_LEASE = 1000
-COMPLETION_STATUSES = ("completed", "failed", "cancelled")
 _PAST = {"hold": "held", "release": "released", "drop": "dropped"}
 _DISPLAY_ORDER = ("assigned", "pending", "held", "completed", "failed", "cancelled", "dropped")
 _PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -305,27 +304,8 @@ class QueueService:
         )
 
     def stats(self) -> QueueStats:
-        now = utc_now_str()
         with self.hub.db.read() as conn:
-            counts = {
-                str(r[0]): int(r[1])
-                for r in conn.execute(
-                    "SELECT status, count(*) FROM queue_entries GROUP BY status"
-                ).fetchall()
-            }
-            deferred = int(
-                conn.execute(
-                    "SELECT count(*) FROM queue_entries WHERE status = 'pending' "
-                    "AND run_at IS NOT NULL AND run_at > ?",
-                    (now,),
-                ).fetchone()[0]
-            )
-        return QueueStats(
-            total=sum(counts.get(s, 0) for s in ACTIVE_QUEUE_STATUSES),
-            deferred=deferred,
-            **{s: counts.get(s, 0) for s in (*ACTIVE_QUEUE_STATUSES, *COMPLETION_STATUSES)},
-            dropped=counts.get("dropped", 0),
-        )
+            return queue_stats(conn, utc_now_str())
 
     # -- bulk verbs ------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from animus_core._queue_lease import ACTIVE_RUN_STATUSES
+from animus_core._runs_models import RUN_SUMMARY_COLUMNS, RunSummary, active_runs
 from animus_protocol.envelope import ConflictError, InvalidInputError, NotFoundError
 from animus_protocol.statuses import (
     CheckpointReason,
@@ -39,23 +40,7 @@ __all__ = [
 ]
 
 TERMINAL_RUN_STATUSES = ("completed", "failed", "escalated", "cancelled")
-_SUMMARY = (
-    "id, status, task_id, subject_key, workflow_ref, phase_id, failed_at, failure_reason, "
-    "started_at, completed_at, updated_at"
-)
-
-
-class RunSummary(BaseModel):
-    id: str
-    status: str
-    task_id: str | None = None
-    subject_key: str | None = None
-    workflow_ref: str | None = None
-    phase_id: str | None = None
-    failure_reason: str | None = None
-    started_at: str | None = None
-    completed_at: str | None = None
-    updated_at: str | None = None
+_SUMMARY = RUN_SUMMARY_COLUMNS
 
 
 class RunPage(BaseModel):
@@ -189,11 +174,7 @@ class WorkflowRunRepository:
     def active(self) -> builtins.list[RunSummary]:
         """Runs that are pending, running or paused (oldest first)."""
         with self.hub.db.read() as conn:
-            rows = conn.execute(
-                f"SELECT {_SUMMARY} FROM workflows "  # noqa: S608 - constant columns
-                "WHERE status IN ('pending', 'running', 'paused') ORDER BY started_at"
-            ).fetchall()
-        return [RunSummary(**dict(r)) for r in rows]
+            return active_runs(conn)
 
     def active_subjects(self) -> set[str]:
         """Subject keys with an active run (one active run per subject)."""

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from animus_core._queue_models import QueueStats
-from animus_core.runs import RunSummary
+from animus_core._queue_stats import QueueStats, queue_stats
+from animus_core._runs_models import RunSummary, active_runs
 from animus_protocol.envelope import InvalidInputError
 from animus_protocol.timeutil import format_rfc3339, utc_now
 
@@ -94,9 +94,9 @@ class StatusService:
         )
         now = utc_now()
         stale_cutoff = format_rfc3339(now - timedelta(hours=threshold))
-        queue = self.hub.queue.stats()
-        active = self.hub.runs.active()
         with self.hub.db.read() as conn:
+            queue = queue_stats(conn, format_rfc3339(now))
+            active = active_runs(conn)
             tasks = _counts(conn, "tasks")
             requirements = _counts(conn, "requirements")
             blocked = [
