@@ -29,7 +29,7 @@ def redact_headers(headers: dict[str, str]) -> dict[str, str]:
 class RecordedRequest:
     """One request as received, and how the server answered it.
 
-    `api` is `anthropic`, `responses`, `chat` for model requests, else the auxiliary
+    `api` is `anthropic`, `responses`, `chat`, `gemini` for model requests, else the auxiliary
     endpoint's name (`count_tokens`, `models`, `unknown`). `turn` is the index of the scripted
     turn that answered (None for the default answer, errors and auxiliary endpoints); `outcome`
     is `turn`, `default`, `exhausted`, `bad_request`, `auxiliary` or `not_found`.
@@ -49,7 +49,10 @@ class RecordedRequest:
 
     @property
     def model(self) -> str | None:
+        """The requested model: the body's `model`, or the Gemini API path's model name."""
         model = self.body.get("model") if isinstance(self.body, dict) else None
+        if not isinstance(model, str):
+            model = self.extra.get("model")
         return model if isinstance(model, str) else None
 
     def body_text(self) -> str:

@@ -22,7 +22,7 @@ __all__ = [
     "load_script",
 ]
 
-API_NAMES = ("anthropic", "responses", "chat")
+API_NAMES = ("anthropic", "responses", "chat", "gemini")
 
 
 class ScriptError(ValueError):
@@ -113,7 +113,7 @@ class Match:
 
     `contains`: substring of the request's newest input (the last user message, or the tool
     results sent back). `body_contains`: substring of the whole raw request body. `model`: the
-    requested model equals this. `api`: one of anthropic, responses, chat.
+    requested model equals this. `api`: one of anthropic, responses, chat, gemini.
     """
 
     contains: str | None = None

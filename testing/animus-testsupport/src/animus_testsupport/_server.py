@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from animus_testsupport import _anthropic, _chat, _responses
+from animus_testsupport import _anthropic, _chat, _gemini, _responses
 from animus_testsupport._recording import RecordedRequest, redact_headers
 from animus_testsupport._script import ErrorReply, Script, Turn
 from animus_testsupport._wire import BadRequest, estimate_tokens
@@ -64,6 +64,14 @@ _DIALECTS = {
         _chat.stream,
         _chat.stream_error,
     ),
+    "gemini": _Dialect(
+        _gemini.validate,
+        _gemini.latest_input,
+        _gemini.error_body,
+        _gemini.reply,
+        _gemini.stream,
+        _gemini.stream_error,
+    ),
 }
 
 
@@ -72,6 +80,15 @@ def _route(method: str, path: str) -> str:
     route = urlsplit(path).path.rstrip("/")
     if route.startswith("/v1/"):
         route = route[3:]
+    elif route.startswith(("/v1beta/", "/v1alpha/")):
+        # The Gemini API: /v1beta/models/<model>:<method>.
+        route = route[route.index("/", 1) :]
+        if method == "POST" and route.startswith("/models/"):
+            action = route.rsplit(":", 1)[-1] if ":" in route else ""
+            if action in ("generateContent", "streamGenerateContent"):
+                return "gemini"
+            if action == "countTokens":
+                return "gemini_count_tokens"
     if method == "POST":
         if route == "/messages":
             return "anthropic"
@@ -179,7 +196,8 @@ class ScriptedModelServer:
 
     @property
     def model_requests(self) -> list[RecordedRequest]:
-        """Only the requests to a model endpoint (messages, responses, chat completions)."""
+        """Only the requests to a model endpoint (messages, responses, chat completions,
+        Gemini generateContent)."""
         return [r for r in self.requests if r.api in _DIALECTS]
 
     @property
@@ -204,10 +222,13 @@ class ScriptedModelServer:
             else:
                 self._sockets.discard(sock)
 
-    def _pick(self, api: str, body: Mapping[str, Any], raw: str) -> tuple[int | None, Turn | None]:
+    def _pick(
+        self, api: str, body: Mapping[str, Any], raw: str, model: str | None = None
+    ) -> tuple[int | None, Turn | None]:
         """Take the first remaining turn that accepts this request (under the lock)."""
         latest = _DIALECTS[api].latest_input(body)
-        model = body.get("model") if isinstance(body.get("model"), str) else None
+        if model is None and isinstance(body.get("model"), str):
+            model = body["model"]
         with self._lock:
             for index, turn in enumerate(self.script.turns):
                 left = self._uses_left[index]
@@ -351,7 +372,11 @@ class _Handler(BaseHTTPRequestHandler):
         except BadRequest as exc:
             bad(400, str(exc), "bad_request")
             return
-        index, turn = self.model_server._pick(api, body, raw)
+        model = None
+        if api == "gemini":
+            model = _gemini.model_of(self.path)
+            record.extra["model"] = model
+        index, turn = self.model_server._pick(api, body, raw, model)
         if turn is None:
             bad(
                 400,
@@ -371,7 +396,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         record.status = 200
         self.model_server._record(record)
-        if body.get("stream"):
+        if api == "gemini" and not _gemini.is_sse(self.path):
+            # :generateContent, or :streamGenerateContent without alt=sse (a JSON array).
+            document = dialect.reply(turn, body)
+            streamed = urlsplit(self.path).path.endswith(":streamGenerateContent")
+            self._send_json(200, [document] if streamed else document)
+        elif api == "gemini" or body.get("stream"):
             self._send_stream(dialect, turn, body, record)
         else:
             self._send_json(200, dialect.reply(turn, body))
@@ -379,6 +409,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _auxiliary(self, api: str, body: Any) -> Any:
         if api == "count_tokens":
             return {"input_tokens": estimate_tokens(body)}
+        if api == "gemini_count_tokens":
+            return {"totalTokens": estimate_tokens(body)}
         if api == "models":
             names = ["claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5", "gpt-5-codex"]
             return {
