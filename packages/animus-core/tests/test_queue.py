@@ -277,3 +277,25 @@ def test_queue_events_land_in_the_task_history(hub: ServiceHub) -> None:
     before = hub.history.search().total
     hub.queue.drop(all=True, dry_run=True)
     assert hub.history.search().total == before
+
+
+def test_an_unreadable_dispatch_is_held_and_reported_not_leased(hub: ServiceHub) -> None:
+    bad = hub.queue.enqueue(_custom("bad"))
+    good = hub.queue.enqueue(_custom("good"))
+    conn = sqlite3.connect(hub.paths.workflow_db)
+    with conn:
+        conn.execute(
+            "UPDATE queue_entries SET dispatch_json = '{broken' WHERE entry_id = ?",
+            (bad.entry_id,),
+        )
+    conn.close()
+    listed = {e.entry_id: e for e in hub.queue.list().entries}
+    assert listed[bad.entry_id].problem
+    assert listed[bad.entry_id].dispatch is None
+    assert [e.entry_id for e in hub.queue.lease(5)] == [good.entry_id]
+    held = hub.queue.get(bad.entry_id)
+    assert held.status == "held"
+    assert (held.hold_reason or "").startswith("unreadable dispatch")
+    (error,) = hub.errors.list(category="queue").errors
+    assert bad.entry_id in error.message
+    assert hub.queue.drop([bad.entry_id]).changed == [bad.entry_id]

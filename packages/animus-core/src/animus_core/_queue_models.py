@@ -43,11 +43,18 @@ class QueueEntry(BaseModel):
     run_at: str | None = None
     workflow_id: str | None = None
     completed_at: str | None = None
-    dispatch: SubjectDispatch
+    dispatch: SubjectDispatch | None = None
+    # Set when the stored dispatch no longer parses: the entry is shown, never leased.
+    problem: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> QueueEntry:
-        dispatch = SubjectDispatch.model_validate(json.loads(row["dispatch_json"]))
+        dispatch: SubjectDispatch | None = None
+        problem = None
+        try:
+            dispatch = SubjectDispatch.model_validate(json.loads(row["dispatch_json"]))
+        except (ValueError, TypeError) as exc:  # JSONDecodeError and ValidationError
+            problem = f"unreadable dispatch: {str(exc).splitlines()[0]}"
         return cls(
             entry_id=row["entry_id"],
             seq=row["seq"],
@@ -57,7 +64,7 @@ class QueueEntry(BaseModel):
             task_id=row["task_id"],
             workflow_ref=row["workflow_ref"],
             status=row["status"],
-            priority=dispatch.priority.value if dispatch.priority else None,
+            priority=dispatch.priority.value if dispatch and dispatch.priority else None,
             priority_rank=row["priority_rank"],
             trigger_source=row["trigger_source"],
             requested_at=row["requested_at"],
@@ -69,6 +76,7 @@ class QueueEntry(BaseModel):
             workflow_id=row["workflow_id"],
             completed_at=row["completed_at"],
             dispatch=dispatch,
+            problem=problem,
         )
 
     def summary(self) -> dict[str, Any]:

@@ -565,6 +565,9 @@ class QueueService:
                     (now, workflow_id, entry_id),
                 )
             leased = fetch_entries(conn, chosen)
+            for entry in [e for e in leased if e.problem]:
+                self._set_aside(conn, entry, now)
+            leased = [e for e in leased if not e.problem]
             for entry in leased:
                 record_queue_event(
                     conn,
@@ -576,6 +579,20 @@ class QueueService:
                     workflow_id=entry.workflow_id,
                 )
             return leased
+
+    def _set_aside(self, conn: sqlite3.Connection, entry: QueueEntry, now: str) -> None:
+        """Hold an entry whose dispatch does not parse (kept for inspection, not lost)."""
+        conn.execute(
+            "UPDATE queue_entries SET status = 'held', assigned_at = NULL, workflow_id = NULL, "
+            "held_at = ?, hold_reason = ? WHERE entry_id = ?",
+            (now, entry.problem, entry.entry_id),
+        )
+        self.hub.errors.record(
+            "queue",
+            f"queue entry {entry.entry_id} held: {entry.problem}",
+            task_id=entry.task_id,
+            details={"entry_id": entry.entry_id, "subject_key": entry.subject_key},
+        )
 
     def mark_assigned(self, entry_id: str, workflow_id: str) -> QueueEntry:
         """Record the run an assigned entry became."""
