@@ -150,3 +150,22 @@ def test_delete_refuses_active_runs_unless_forced(hub: ServiceHub) -> None:
     hub.runs.delete("a", force=True)
     with pytest.raises(NotFoundError):
         hub.runs.delete("a")
+
+
+def test_an_unreadable_run_is_a_clear_error_and_can_be_deleted(hub: ServiceHub) -> None:
+    import sqlite3
+
+    from animus_protocol.envelope import InternalError
+
+    hub.runs.save(_run("a", "failed"))
+    conn = sqlite3.connect(hub.paths.workflow_db)
+    with conn:
+        conn.execute("UPDATE workflows SET json = '{\"id\": 5' WHERE id = 'a'")
+    conn.close()
+    assert hub.runs.list().runs[0].id == "a"  # summaries still readable
+    with pytest.raises(InternalError, match="cannot read") as info:
+        hub.runs.get("a")
+    assert info.value.code == "corrupt_state"
+    assert "delete a" in (info.value.hint or "")
+    hub.runs.delete("a")
+    assert hub.runs.list().total == 0

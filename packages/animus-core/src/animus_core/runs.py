@@ -17,7 +17,12 @@ from pydantic import BaseModel, Field
 
 from animus_core._queue_lease import ACTIVE_RUN_STATUSES
 from animus_core._runs_models import RUN_SUMMARY_COLUMNS, RunSummary, active_runs
-from animus_protocol.envelope import ConflictError, InvalidInputError, NotFoundError
+from animus_protocol.envelope import (
+    ConflictError,
+    InternalError,
+    InvalidInputError,
+    NotFoundError,
+)
 from animus_protocol.statuses import (
     CheckpointReason,
     WorkflowMachineState,
@@ -68,6 +73,20 @@ class PrunePlan(BaseModel):
     runs: builtins.list[RunSummary] = Field(default_factory=builtins.list)
     kept: int = 0
     deleted: bool = False
+
+
+def _parse_run(workflow_id: str, text: str) -> WorkflowRun:
+    try:
+        return WorkflowRun.from_json(text)
+    except ValueError as exc:  # ValidationError is a ValueError
+        raise InternalError(
+            f"workflow run {workflow_id} is stored in a form this Animus cannot read: "
+            f"{str(exc).splitlines()[0]}",
+            code="corrupt_state",
+            details={"workflow_id": workflow_id},
+            hint=f"its summary still shows in 'animus workflow list'; remove it with "
+            f"'animus workflow delete {workflow_id} --yes --force' if it is not needed",
+        ) from None
 
 
 def _not_found(workflow_id: str) -> NotFoundError:
@@ -125,7 +144,7 @@ class WorkflowRunRepository:
             row = conn.execute("SELECT json FROM workflows WHERE id = ?", (workflow_id,)).fetchone()
         if row is None:
             raise _not_found(workflow_id)
-        return WorkflowRun.from_json(row["json"])
+        return _parse_run(workflow_id, row["json"])
 
     def exists(self, workflow_id: str) -> bool:
         with self.hub.db.read() as conn:
@@ -236,7 +255,7 @@ class WorkflowRunRepository:
                     None if snapshot is None else json.dumps(snapshot, default=str),
                 ),
             )
-            run = WorkflowRun.from_json(row["json"])
+            run = _parse_run(workflow_id, row["json"])
             run.checkpoint_metadata.checkpoints.append(checkpoint)
             run.checkpoint_metadata.checkpoint_count = number
             conn.execute(
