@@ -86,3 +86,15 @@ def test_cleanup_dry_run_then_delete(hub: ServiceHub) -> None:
     assert [r.event_type for r in hub.history.recent()] == ["new"]
     with pytest.raises(InvalidInputError):
         hub.history.cleanup(-1)
+
+
+def test_an_unreadable_row_body_does_not_break_listing(hub: ServiceHub) -> None:
+    import sqlite3
+
+    rec = hub.history.record("e", task_id="T1")
+    conn = sqlite3.connect(hub.paths.workflow_db)
+    with conn:
+        conn.execute("UPDATE history SET json = 'not json' WHERE id = ?", (rec.id,))
+    conn.close()
+    (got,) = hub.history.for_task("T1")
+    assert got.data == {"unreadable_json": "not json"}

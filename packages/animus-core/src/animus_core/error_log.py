@@ -21,6 +21,15 @@ ERROR_SEVERITIES = ("critical", "error", "warning", "info")
 _COLUMNS = "id, ts, category, severity, task_id, workflow_id, message, resolved_at, json"
 
 
+def _body(text: str) -> dict[str, Any]:
+    """The JSON body of a row; an unreadable one is kept visible rather than failing a list."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return {"unreadable_json": text[:500]}
+    return body if isinstance(body, dict) else {"unreadable_json": text[:500]}
+
+
 class ErrorRecord(BaseModel):
     id: int
     ts: str
@@ -34,7 +43,7 @@ class ErrorRecord(BaseModel):
 
     @classmethod
     def from_row(cls, row: Any) -> ErrorRecord:
-        body = json.loads(row["json"])
+        body = _body(row["json"])
         return cls(
             id=row["id"],
             ts=row["ts"],

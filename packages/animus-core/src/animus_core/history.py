@@ -34,6 +34,15 @@ _ENVELOPE_KEYS = frozenset(
 _STATUS_SQL = "coalesce(json_extract(json, '$.status'), json_extract(json, '$.to'))"
 
 
+def _body(text: str) -> dict[str, Any]:
+    """The JSON body of a row; an unreadable one is kept visible rather than failing a list."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return {"unreadable_json": text[:500]}
+    return body if isinstance(body, dict) else {"unreadable_json": text[:500]}
+
+
 class HistoryRecord(BaseModel):
     id: int
     ts: str
@@ -47,7 +56,7 @@ class HistoryRecord(BaseModel):
 
     @classmethod
     def from_row(cls, row: Any) -> HistoryRecord:
-        body = json.loads(row["json"])
+        body = _body(row["json"])
         status = body.get("status") or body.get("to")
         return cls(
             id=row["id"],
