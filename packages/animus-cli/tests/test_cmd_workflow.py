@@ -109,6 +109,13 @@ def test_list_get_decisions_checkpoints(animus: Invoke, project: Path) -> None:
     r = animus("workflow", "checkpoints", "get", "wf-old")
     assert '"phase": "implement"' in r.out
     assert animus("workflow", "checkpoints", "get", "wf-old", "--number", "7").code == 3
+    r = animus("--json", "workflow", "checkpoints", "prune", "wf-old", "--keep-last", "0")
+    assert r.data == {"workflow_id": "wf-old", "numbers": [1], "dry_run": True}
+    assert "dry run" in animus("workflow", "checkpoints", "prune", "wf-old").out
+    r = animus("workflow", "checkpoints", "prune", "wf-old", "--keep-last", "0", "--yes")
+    assert "deleted checkpoints of wf-old: 1" in r.out
+    assert animus("--json", "workflow", "checkpoints", "list", "wf-old").data == []
+    assert animus("workflow", "checkpoints", "prune", "nope").code == 3
     r = animus("--json", "workflow", "get", "wf-nope")
     assert (r.code, r.error["code"]) == (3, "not_found")
     assert "workflow list" in r.error["details"]["hint"]

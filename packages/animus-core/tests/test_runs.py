@@ -169,3 +169,20 @@ def test_an_unreadable_run_is_a_clear_error_and_can_be_deleted(hub: ServiceHub) 
     assert "delete a" in (info.value.hint or "")
     hub.runs.delete("a")
     assert hub.runs.list().total == 0
+
+
+def test_prune_checkpoints_keeps_the_newest_per_phase(hub: ServiceHub) -> None:
+    hub.runs.save(_run("a"))
+    for phase in ("impl", "impl", "test", "impl", "test", "impl"):
+        hub.runs.add_checkpoint("a", "status-change", phase, "run-phase", "running")
+    assert hub.runs.prune_checkpoints("a", keep_last=2) == [1, 2]
+    assert len(hub.runs.checkpoints("a")) == 6
+    assert hub.runs.prune_checkpoints("a", keep_last=2, dry_run=False) == [1, 2]
+    assert [c.number for c in hub.runs.checkpoints("a")] == [3, 4, 5, 6]
+    run = hub.runs.get("a")
+    assert [c.number for c in run.checkpoint_metadata.checkpoints] == [3, 4, 5, 6]
+    assert hub.runs.add_checkpoint("a", "manual", None, "idle", "running").number == 7
+    with pytest.raises(NotFoundError):
+        hub.runs.prune_checkpoints("zzz")
+    with pytest.raises(InvalidInputError):
+        hub.runs.prune_checkpoints("a", keep_last=-1)

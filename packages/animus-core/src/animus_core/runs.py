@@ -313,6 +313,48 @@ class WorkflowRunRepository:
             for r in rows
         ]
 
+    def prune_checkpoints(
+        self, workflow_id: str, *, keep_last: int = 3, dry_run: bool = True
+    ) -> builtins.list[int]:
+        """Checkpoint numbers beyond the newest ``keep_last`` per phase (deleted unless dry run).
+
+        The run's ``checkpoint_metadata`` keeps its count (numbering never reuses a number).
+        """
+        if keep_last < 0:
+            raise InvalidInputError(
+                f"--keep-last must be 0 or more, not {keep_last}", hint="e.g. --keep-last 3"
+            )
+        with self.hub.db.transaction() as conn:
+            row = conn.execute("SELECT json FROM workflows WHERE id = ?", (workflow_id,)).fetchone()
+            if row is None:
+                raise _not_found(workflow_id)
+            seen: dict[str | None, int] = {}
+            doomed: builtins.list[int] = []
+            for number, phase_id in conn.execute(
+                "SELECT number, phase_id FROM checkpoints WHERE workflow_id = ? "
+                "ORDER BY number DESC",
+                (workflow_id,),
+            ).fetchall():
+                seen[phase_id] = seen.get(phase_id, 0) + 1
+                if seen[phase_id] > keep_last:
+                    doomed.append(int(number))
+            doomed.sort()
+            if doomed and not dry_run:
+                conn.executemany(
+                    "DELETE FROM checkpoints WHERE workflow_id = ? AND number = ?",
+                    [(workflow_id, n) for n in doomed],
+                )
+                run = _parse_run(workflow_id, row["json"])
+                gone = set(doomed)
+                run.checkpoint_metadata.checkpoints = [
+                    c for c in run.checkpoint_metadata.checkpoints if c.number not in gone
+                ]
+                conn.execute(
+                    "UPDATE workflows SET json = ?, updated_at = ? WHERE id = ?",
+                    (run.to_json(), utc_now_str(), workflow_id),
+                )
+        return doomed
+
     # -- removal ---------------------------------------------------------------------------
 
     def prune(

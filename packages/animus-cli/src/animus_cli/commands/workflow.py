@@ -143,6 +143,33 @@ def checkpoints_get(workflow_id: str | None, id_option: str | None, number: int 
     emit(record, human)
 
 
+@checkpoints.command("prune")
+@_id_params
+@click.option(
+    "--keep-last",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Checkpoints to keep per phase.",
+)
+@click.option("--yes", is_flag=True, help="Delete (otherwise only show what would go).")
+def checkpoints_prune(
+    workflow_id: str | None, id_option: str | None, keep_last: int, yes: bool
+) -> None:
+    """Delete all but the newest --keep-last checkpoints of each phase. Dry run unless --yes."""
+    run_id = _run_id(workflow_id, id_option)
+    numbers = get_context().hub.runs.prune_checkpoints(run_id, keep_last=keep_last, dry_run=not yes)
+
+    def human(_: Any) -> None:
+        listed = ", ".join(str(n) for n in numbers) or "none"
+        if yes:
+            say(f"deleted checkpoints of {run_id}: {listed}")
+        else:
+            dry_run_note(f"would delete checkpoints of {run_id}: {listed}")
+
+    emit({"workflow_id": run_id, "numbers": numbers, "dry_run": not yes}, human)
+
+
 @command.command("prune")
 @click.option("--older-than", default=None, help="Age such as 30d or 12h (bare number = days).")
 @click.option("--keep-last", type=click.IntRange(min=0), default=None, help="Keep the newest N.")
