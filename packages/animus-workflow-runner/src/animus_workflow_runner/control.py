@@ -28,6 +28,7 @@ __all__ = [
     "runner_alive",
     "runner_state",
     "save_run",
+    "settle_offline",
 ]
 
 TERMINAL_STATUSES = frozenset(
@@ -158,3 +159,54 @@ def record_manual_verdict(
         _set_extra(run, "control", control)
         hub.runs.save(run)
     return run, waiting
+
+
+def settle_offline(hub: ServiceHub, workflow_id: str, action: str) -> WorkflowRun:
+    """Apply a pause/cancel request to a run no live runner owns (paused, waiting, crashed)."""
+    from animus_protocol.statuses import CheckpointReason, WorkflowMachineState
+    from animus_protocol.timeutil import utc_now
+
+    from animus_workflow_runner.events import WorkflowEventSink
+
+    with hub.db.transaction():
+        run = hub.runs.get(workflow_id)
+        control = control_of(run)
+        control.pop("requested_action", None)
+        changed = False
+        if action == "cancel" and run.status not in TERMINAL_STATUSES:
+            run.status = WorkflowStatus.CANCELLED
+            run.machine_state = WorkflowMachineState.CANCELLED
+            run.completed_at = utc_now()
+            run.failure_reason = "cancelled"
+            changed = True
+        elif action == "pause" and run.status is WorkflowStatus.RUNNING:
+            run.status = WorkflowStatus.PAUSED
+            run.machine_state = WorkflowMachineState.PAUSED
+            run.failure_reason = "paused while no runner was running it"
+            changed = True
+        _set_extra(run, "control", control)
+        hub.runs.save(run)
+    if changed:
+        reason = CheckpointReason.CANCEL if action == "cancel" else CheckpointReason.PAUSE
+        hub.runs.add_checkpoint(workflow_id, reason, run.current_phase, run.machine_state, run.status)
+        sink = WorkflowEventSink(hub.paths.run_dir(workflow_id), workflow_id)
+        try:
+            kind = "workflow_cancelled" if action == "cancel" else "workflow_paused"
+            sink.emit(kind, {"reason": run.failure_reason, "offline": True})
+        finally:
+            sink.close()
+        hub.history.record(
+            f"workflow-{'cancelled' if action == 'cancel' else 'paused'}",
+            task_id=run.task_id or None,
+            workflow_id=workflow_id,
+            status=run.status.value,
+            message=str(run.failure_reason),
+        )
+        if action == "cancel" and run.task_id:
+            task = hub.tasks.get(run.task_id)
+            if task.status.value not in ("done", "cancelled"):
+                hub.tasks.set_status(
+                    run.task_id, "cancelled", force=True, reason=f"workflow {workflow_id} cancelled",
+                    by=f"workflow {workflow_id}",
+                )
+    return hub.runs.get(workflow_id)
