@@ -1,0 +1,840 @@
+"""The daemon: an asyncio loop that wakes on events, dispatches within capacity, supervises
+runner processes and hands execution facts to the projectors.
+
+Wake sources: a ``daemon/nudge`` (enqueue, release, subject status change), a run's
+completion, the next cron deadline, a config change and, only as a fallback, the heartbeat
+(``interval_secs``, default 5 s). The scheduler knows subjects, slots, processes and events,
+never task policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from animus_config import DaemonConfig, effective_pool_size, load_daemon_config
+from animus_core.hub import ServiceHub
+from animus_daemon_runtime._proc import process_start_time
+from animus_daemon_runtime.bus import EventBus
+from animus_daemon_runtime.capacity import dispatch_budget
+from animus_daemon_runtime.daemon_events import DaemonEvents
+from animus_daemon_runtime.metrics import Metrics
+from animus_daemon_runtime.projectors import FactProjectors
+from animus_daemon_runtime.runner_process import (
+    ProcessManager,
+    RunnerExit,
+    read_runner_record,
+)
+from animus_daemon_runtime.schedules import ScheduleBook, in_active_hours
+from animus_daemon_runtime.triggers import FileWatchers, WebhookGate
+from animus_protocol.envelope import AnimusError, ConflictError, NotFoundError
+from animus_protocol.events import SubjectExecutionFact
+from animus_protocol.statuses import WorkflowStatus
+from animus_protocol.subjects import KIND_CUSTOM, KIND_REQUIREMENT, KIND_TASK, SubjectRef
+from animus_protocol.timeutil import format_rfc3339, parse_rfc3339, utc_now, utc_now_str
+from animus_store import write_json_atomic
+
+__all__ = ["Daemon", "DaemonOptions", "system_clock"]
+
+GRACE = timedelta(seconds=90)
+MAX_CRASH_RESUMES = 1
+_ACTIVE = ("pending", "running", "paused")
+_TERMINAL = ("completed", "failed", "escalated", "cancelled")
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def clock_from_env(env: dict[str, str]) -> Callable[[], datetime]:
+    """``ANIMUS_DAEMON_CLOCK_FILE``: a file holding an RFC 3339 time read as "now" (a test
+    hook that lets a real daemon process see injected time); else the system clock."""
+    path = env.get("ANIMUS_DAEMON_CLOCK_FILE", "").strip()
+    if not path:
+        return system_clock
+
+    def read() -> datetime:
+        try:
+            return parse_rfc3339(Path(path).read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            return system_clock()
+
+    return read
+
+
+@dataclass
+class DaemonOptions:
+    once: bool = False
+    pool_size: int | None = None
+    interval_secs: float | None = None
+    max_tasks_per_tick: int | None = None
+    clock: Callable[[], datetime] | None = None
+    env: dict[str, str] | None = None
+    # uids allowed on the control socket (default: only ours).
+    allowed_uids: frozenset[int] | None = None
+    control_socket: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def subject_arg(ref: SubjectRef) -> str:
+    """How the runner's command line names a subject."""
+    if ref.kind == KIND_TASK:
+        return f"task:{ref.id}"
+    if ref.kind == KIND_REQUIREMENT:
+        return f"requirement:{ref.id}"
+    if ref.kind == KIND_CUSTOM:
+        return f"custom:{ref.id or ref.title}"
+    return f"{ref.kind}:{ref.id}"
+
+
+def new_workflow_id() -> str:
+    return f"wf-{uuid.uuid4().hex[:16]}"
+
+
+class Daemon:
+    def __init__(self, project_root: str | os.PathLike[str], options: DaemonOptions | None = None):
+        self.options = options or DaemonOptions()
+        self.env = dict(os.environ if self.options.env is None else self.options.env)
+        self.hub = ServiceHub(project_root, env=self.env)
+        self.paths = self.hub.paths
+        self.project_root = self.hub.project_root
+        self.clock = self.options.clock or clock_from_env(self.env)
+        self.bus = EventBus()
+        self.metrics = Metrics()
+        self.events = DaemonEvents(self.paths.events_log, self.bus, self.project_root)
+        self.wake = asyncio.Event()
+        self.wake_reasons: list[str] = []
+        self.stopping = False
+        self.draining = False
+        self.paused = False
+        self.paused_at: str | None = None
+        self.status = "starting"
+        self.started_at = utc_now_str()
+        self.last_error: str | None = None
+        self.config = DaemonConfig()
+        self._config_mtime: float | None = None
+        self._workflow_config_mtime: float | None = None
+        self.workflow_config: Any = None
+        self.schedule_book: ScheduleBook | None = None
+        self.grace: dict[str, float] = {}
+        self.stop_timeout: float | None = None
+        self.wakes = 0
+        self.completed_total = 0
+        self.failed_total = 0
+        self.projectors = FactProjectors(
+            self.hub, self.events, self.metrics, lambda: self.schedule_book
+        )
+        self.pm = ProcessManager(
+            self.paths,
+            self.project_root,
+            self.bus,
+            on_event=self._on_runner_event,
+            on_exit=self._on_runner_exit,
+            env=self.env,
+        )
+        self.watchers = FileWatchers(self.project_root, self._fire_trigger)
+        self.webhooks = WebhookGate()
+        self.control: Any = None
+        self._claim: Any = None
+        self._stopped = asyncio.Event()
+
+    # -- configuration -----------------------------------------------------------------------
+
+    def reload_config(self) -> bool:
+        """Re-read ``pm-config.json`` (and the workflow YAML) when they changed."""
+        changed = False
+        try:
+            mtime: float | None = self.paths.pm_config.stat().st_mtime_ns
+        except OSError:
+            mtime = None
+        if mtime != self._config_mtime or self._config_mtime is None:
+            self._config_mtime = mtime
+            try:
+                self.config = load_daemon_config(self.paths.pm_config)
+                changed = True
+            except AnimusError as exc:
+                self.events.emit("config-reload", {"ok": False, "error": exc.message})
+                self.last_error = f"pm-config.json: {exc.message}"
+        wf_mtime = self._workflow_sources_mtime()
+        if wf_mtime != self._workflow_config_mtime:
+            self._workflow_config_mtime = wf_mtime
+            try:
+                self.workflow_config = self.hub.load_config().config
+                self.watchers.sync(list(self.workflow_config.triggers))
+                changed = True
+            except AnimusError as exc:
+                self.events.emit("yaml-compile", {"ok": False, "error": exc.message})
+        return changed
+
+    def _workflow_sources_mtime(self) -> float:
+        pp = self.hub.project_paths
+        newest = 0.0
+        candidates = [pp.workflows_yaml]
+        with contextlib.suppress(OSError):
+            candidates += list(pp.workflows_dir.glob("*.yaml"))
+        for path in candidates:
+            with contextlib.suppress(OSError):
+                newest = max(newest, path.stat().st_mtime_ns)
+        return newest
+
+    @property
+    def pool_size(self) -> int:
+        if self.options.pool_size:
+            return self.options.pool_size
+        return effective_pool_size(self.config, self.env)
+
+    @property
+    def interval(self) -> float:
+        return float(self.options.interval_secs or self.config.interval_secs)
+
+    @property
+    def max_per_wake(self) -> int:
+        return int(self.options.max_tasks_per_tick or self.config.max_tasks_per_tick)
+
+    # -- wake-ups ------------------------------------------------------------------------------
+
+    def nudge(self, reason: str = "nudge") -> None:
+        self.wake_reasons.append(reason)
+        self.wake.set()
+
+    def _next_timeout(self) -> float:
+        timeout = self.interval
+        if self.schedule_book is not None:
+            deadline = self.schedule_book.next_deadline()
+            if deadline is not None:
+                timeout = min(timeout, max(0.0, (deadline - self.clock()).total_seconds()))
+        if self.grace:
+            timeout = min(timeout, max(0.05, min(self.grace.values()) - time.monotonic()))
+        return max(timeout, 0.0)
+
+    async def _loop(self) -> None:
+        while not self.stopping:
+            try:
+                await asyncio.wait_for(self.wake.wait(), self._next_timeout())
+            except TimeoutError:
+                self.wake_reasons.append("heartbeat")
+            self.wake.clear()
+            if self._stop_requested():
+                break
+            try:
+                await self.tick()
+            except Exception as exc:
+                self.last_error = f"tick failed: {type(exc).__name__}: {exc}"
+                self.events.emit("status", {"error": self.last_error})
+
+    async def tick(self) -> None:
+        self.wakes += 1
+        reasons, self.wake_reasons = self.wake_reasons, []
+        if self.reload_config() and self._config_mtime is not None:
+            self.events.emit("config-reload", {"ok": True, "pool_size": self.pool_size})
+        now = self.clock()
+        await self._check_grace()
+        budget_used = self._dispatch_schedules(now)
+        await self._dispatch(extra_active=budget_used)
+        self._update_gauges()
+        del reasons
+
+    def _update_gauges(self) -> None:
+        self.metrics.set("active_runs", len(self.pm.active))
+        try:
+            stats = self.hub.queue.stats()
+            self.metrics.set("queue_depth", stats.pending + stats.held)
+        except AnimusError:
+            pass
+
+    # -- dispatch --------------------------------------------------------------------------------
+
+    def _active_count(self) -> int:
+        return len(self.pm.active) + len(self.grace)
+
+    async def _dispatch(self, *, extra_active: int = 0) -> int:
+        budget = dispatch_budget(
+            pool_size=self.pool_size,
+            active=self._active_count(),
+            max_per_wake=self.max_per_wake,
+            draining=self.draining or self.stopping,
+            paused=self.paused,
+        )
+        if budget.slots == 0:
+            return 0
+        exclude = {h.record.subject_key for h in self.pm.active.values() if h.record.subject_key}
+        ids = [new_workflow_id() for _ in range(budget.slots)]
+        entries = self.hub.queue.lease(budget.slots, exclude_subjects=exclude, workflow_ids=ids)
+        started = 0
+        for entry in entries:
+            workflow_id = entry.workflow_id or new_workflow_id()
+            dispatch = entry.dispatch
+            if dispatch is None:  # never leased by core; guard for a row rewritten meanwhile
+                with contextlib.suppress(AnimusError):
+                    self.hub.queue.complete(entry.entry_id, "failed")
+                continue
+            try:
+                await self.pm.spawn(
+                    workflow_id=workflow_id,
+                    subject=subject_arg(dispatch.subject),
+                    subject_key=entry.subject_key,
+                    entry_id=entry.entry_id,
+                    workflow_ref=dispatch.workflow_ref or entry.workflow_ref,
+                    input=dispatch.input,
+                    vars=dict(dispatch.vars),
+                )
+            except AnimusError as exc:
+                self.last_error = exc.message
+                with contextlib.suppress(AnimusError):
+                    self.hub.queue.release_pending(entry.entry_id, reason=exc.message)
+                self.events.emit(
+                    "queue",
+                    {"action": "dispatch-failed", "entry_id": entry.entry_id, "error": exc.message},
+                )
+                break
+            started += 1
+            self.last_error = None
+            self.projectors.started(
+                SubjectExecutionFact(
+                    subject_id=entry.subject_key,
+                    subject_kind=entry.subject_kind,
+                    task_id=entry.task_id,
+                    workflow_id=workflow_id,
+                    workflow_ref=entry.workflow_ref,
+                    success=True,
+                ),
+                resumed=False,
+            )
+        if started and started == budget.slots == self.max_per_wake:
+            self.nudge("ramp-up")  # the per-wake limit was hit; more may be waiting
+        return started
+
+    # -- schedules and triggers ------------------------------------------------------------------
+
+    def _active_hours(self) -> str | None:
+        cfg = self.workflow_config
+        return getattr(getattr(cfg, "daemon", None), "active_hours", None) if cfg else None
+
+    def _dispatch_schedules(self, now: datetime) -> int:
+        cfg = self.workflow_config
+        if cfg is None or not cfg.schedules:
+            return 0
+        if self.schedule_book is None:
+            self.schedule_book = ScheduleBook(
+                self.paths.state_dir / "schedule-state.json", self.clock
+            )
+        due = self.schedule_book.due(cfg.schedules)
+        queued = 0
+        for item in due:
+            if not in_active_hours(self._active_hours(), now):
+                self.schedule_book.record_skip(item.schedule_id, "outside active_hours")
+                continue
+            try:
+                entry = self.hub.queue.enqueue_custom(
+                    f"schedule {item.schedule_id} {format_rfc3339(item.fire_time)}",
+                    workflow_ref=item.workflow_ref,
+                    input=item.input,
+                    trigger_source=f"schedule:{item.schedule_id}",
+                )
+            except AnimusError as exc:
+                self.schedule_book.record_skip(item.schedule_id, exc.message)
+                continue
+            self.schedule_book.record_dispatch(item.schedule_id, item.fire_time, None)
+            self.events.emit(
+                "schedule", {"schedule_id": item.schedule_id, "entry_id": entry.entry_id}
+            )
+            queued += 1
+        return 0
+
+    def _fire_trigger(self, trigger_id: str, workflow_ref: str, payload: Any) -> dict[str, Any]:
+        if not in_active_hours(self._active_hours(), self.clock()):
+            self.metrics.inc("trigger_events_total", plugin=trigger_id, routed="false")
+            self.events.emit(
+                "trigger",
+                {"trigger_id": trigger_id, "routed": False, "reason": "outside active_hours"},
+            )
+            return {"routed": False, "reason": "outside active_hours"}
+        entry = self.hub.queue.enqueue_custom(
+            f"trigger {trigger_id} {utc_now_str()} {uuid.uuid4().hex[:6]}",
+            workflow_ref=workflow_ref,
+            input=payload,
+            trigger_source=f"trigger:{trigger_id}",
+        )
+        self.metrics.inc("trigger_events_total", plugin=trigger_id, routed="true")
+        self.events.emit(
+            "trigger", {"trigger_id": trigger_id, "routed": True, "entry_id": entry.entry_id}
+        )
+        self.nudge(f"trigger:{trigger_id}")
+        return {"routed": True, "entry_id": entry.entry_id}
+
+    def fire_webhook(self, trigger_id: str, payload: Any) -> dict[str, Any]:
+        cfg = self.workflow_config
+        triggers = {t.id: t for t in (cfg.triggers if cfg else [])}
+        trigger = triggers.get(trigger_id)
+        if trigger is None or trigger.type not in ("webhook", "github_webhook"):
+            raise NotFoundError(
+                f"no webhook trigger {trigger_id!r} in the workflow configuration",
+                details={"trigger_id": trigger_id, "known": sorted(triggers)},
+                hint="declare it under triggers: with type: webhook",
+            )
+        if not trigger.enabled:
+            raise ConflictError(f"trigger {trigger_id} is disabled", hint="set enabled: true")
+        per_minute = int((trigger.config or {}).get("max_triggers_per_minute", 10))
+        if not self.webhooks.allow(trigger_id, per_minute):
+            raise ConflictError(
+                f"trigger {trigger_id} fired more than {per_minute} times in a minute",
+                hint="raise max_triggers_per_minute or fire less often",
+            )
+        return self._fire_trigger(trigger_id, trigger.workflow_ref, payload)
+
+    # -- runner facts ----------------------------------------------------------------------------
+
+    def _on_runner_event(self, workflow_id: str, event: dict[str, Any]) -> None:
+        payload = (
+            dict(event.get("payload") or {})
+            if isinstance(event.get("payload"), dict)
+            else {"value": event.get("payload")}
+        )
+        if event.get("phase_id"):
+            payload.setdefault("phase_id", event["phase_id"])
+        if "seq" in event:
+            payload.setdefault("seq", event["seq"])
+        item = {
+            "workflow_id": workflow_id,
+            "kind": str(event.get("kind", "")),
+            "payload": payload,
+            "occurred_at": event.get("ts") or utc_now_str(),
+        }
+        self.bus.publish("workflow/event", item)
+        self.projectors.workflow_event(workflow_id, event)
+
+    def _run_status(self, workflow_id: str) -> tuple[Any, str | None]:
+        try:
+            run = self.hub.runs.get(workflow_id)
+        except AnimusError:
+            return None, None
+        return run, run.status.value
+
+    async def _on_runner_exit(self, exit: RunnerExit) -> None:
+        try:
+            await self._project_exit(exit)
+        except Exception as exc:
+            self.last_error = f"projecting {exit.record.workflow_id}: {type(exc).__name__}: {exc}"
+            self.events.emit("status", {"error": self.last_error})
+        self.nudge("completion")
+
+    async def _project_exit(self, exit: RunnerExit) -> None:
+        rec = exit.record
+        run, status = self._run_status(rec.workflow_id)
+        if rec.stop_reason == "shutdown" and status not in _TERMINAL:
+            # Our own stop interrupted it: the entry stays assigned, the next start resumes.
+            self.events.emit(
+                "graceful-shutdown", {"workflow_id": rec.workflow_id, "exit": exit.describe()}
+            )
+            return
+        if rec.stop_reason == "cancel" and run is not None and status not in _TERMINAL:
+            run.status = WorkflowStatus.CANCELLED
+            run.completed_at = utc_now()
+            run.failure_reason = "cancelled by operator"
+            self.hub.runs.save(run)
+            if run.task_id:
+                with contextlib.suppress(AnimusError):
+                    self.hub.tasks.set_status(run.task_id, "cancelled", force=True, by="daemon")
+            status = "cancelled"
+        if status == "paused" and exit.outcome in ("paused", "unknown"):
+            self.events.emit("workflow", {"action": "paused", "workflow_id": rec.workflow_id})
+            return
+        crashed = status in ("pending", "running") or (
+            run is None and exit.outcome not in ("invalid_input", "unavailable")
+        )
+        failure_reason = run.failure_reason if run is not None else None
+        if crashed or run is None:
+            reason = exit.describe()
+            if exit.stderr_tail:
+                reason += f"; output tail: {exit.stderr_tail[-600:]}"
+            self.events.emit(
+                "recovery" if crashed else "workflow",
+                {
+                    "action": "runner-crashed" if crashed else "runner-refused",
+                    "workflow_id": rec.workflow_id,
+                    "reason": reason,
+                },
+            )
+            if (
+                run is not None
+                and self.config.resume_interrupted
+                and rec.attempts < MAX_CRASH_RESUMES
+                and not (self.draining or self.stopping)
+            ):
+                await self.pm.spawn(
+                    workflow_id=rec.workflow_id,
+                    subject=rec.subject,
+                    subject_key=rec.subject_key,
+                    entry_id=rec.entry_id,
+                    workflow_ref=rec.workflow_ref,
+                    input=run.input,
+                    vars=dict(run.vars),
+                    resume=True,
+                    attempts=rec.attempts + 1,
+                )
+                self.events.emit(
+                    "recovery", {"action": "resumed-after-crash", "workflow_id": rec.workflow_id}
+                )
+                return
+            failure_reason = reason
+            if run is not None:
+                run.status = WorkflowStatus.FAILED
+                run.failure_reason = reason
+                run.completed_at = utc_now()
+                self.hub.runs.save(run)
+            status = "failed"
+        fact = SubjectExecutionFact(
+            subject_id=rec.subject_key or rec.subject,
+            task_id=(run.task_id if run is not None and run.task_id else None)
+            or (rec.subject.split(":", 1)[1] if rec.subject.startswith("task:") else None),
+            workflow_id=rec.workflow_id,
+            workflow_ref=rec.workflow_ref,
+            workflow_status=WorkflowStatus.parse(status) if status else WorkflowStatus.FAILED,
+            schedule_id=self._schedule_of(rec.entry_id),
+            exit_code=exit.exit_code,
+            success=status == "completed",
+            failure_reason=failure_reason,
+        )
+        if crashed or run is None:
+            self.projectors.crashed(fact, failure_reason or exit.describe())
+        self.projectors.finished(fact, entry_id=rec.entry_id)
+        if status == "completed":
+            self.completed_total += 1
+        else:
+            self.failed_total += 1
+
+    def _schedule_of(self, entry_id: str | None) -> str | None:
+        if not entry_id:
+            return None
+        try:
+            entry = self.hub.queue.get(entry_id)
+        except AnimusError:
+            return None
+        source = entry.trigger_source or ""
+        return source.split(":", 1)[1] if source.startswith("schedule:") else None
+
+    # -- recovery --------------------------------------------------------------------------------
+
+    async def recover(self) -> dict[str, list[str]]:
+        """Re-attach live runners, resume or block orphaned runs, reconcile queue and tasks."""
+        report: dict[str, list[str]] = {
+            "attached": [],
+            "resumed": [],
+            "blocked": [],
+            "grace": [],
+            "released": [],
+            "completed_entries": [],
+            "healed_tasks": [],
+        }
+        handled: set[str] = set()
+        for summary in self.hub.runs.active():
+            rec = read_runner_record(self.paths, summary.id)
+            handled.add(summary.id)
+            if rec is not None and rec.alive():
+                await self.pm.attach(rec)
+                report["attached"].append(summary.id)
+                continue
+            if summary.status == "paused" and not (
+                rec is not None and rec.stop_reason == "shutdown"
+            ):
+                continue  # an operator pause or a manual gate: it waits for a resume
+            started = parse_rfc3339(summary.started_at) if summary.started_at else None
+            if rec is None and started is not None and utc_now() - started < GRACE:
+                self.grace[summary.id] = (
+                    time.monotonic() + (GRACE - (utc_now() - started)).total_seconds()
+                )
+                report["grace"].append(summary.id)
+                continue
+            outcome = await self._resume_or_block(summary.id, rec)
+            report[outcome].append(summary.id)
+        for entry in self._assigned_entries():
+            wf = entry.workflow_id
+            if wf in handled or (wf and wf in self.pm.active):
+                continue
+            run, status = self._run_status(wf) if wf else (None, None)
+            if run is not None and status in _TERMINAL:
+                with contextlib.suppress(AnimusError):
+                    self.hub.queue.complete(
+                        entry.entry_id,
+                        {"completed": "completed", "cancelled": "cancelled"}.get(
+                            status or "", "failed"
+                        ),
+                        workflow_id=wf,
+                    )
+                report["completed_entries"].append(entry.entry_id)
+                continue
+            rec = read_runner_record(self.paths, wf) if wf else None
+            if rec is not None and rec.alive():
+                await self.pm.attach(rec)
+                report["attached"].append(wf or "")
+                continue
+            # Never started (or died before recording the run): safe to dispatch again.
+            with contextlib.suppress(AnimusError):
+                self.hub.queue.release_pending(
+                    entry.entry_id, reason="recovered: runner never started"
+                )
+            report["released"].append(entry.entry_id)
+        report["healed_tasks"] = self._heal_tasks()
+        self.events.emit("recovery", {k: v for k, v in report.items() if v})
+        return report
+
+    def _assigned_entries(self) -> list[Any]:
+        page = self.hub.queue.list(status="assigned", limit=1000)
+        return list(page.entries)
+
+    def _heal_tasks(self) -> list[str]:
+        """In-progress tasks with no active run and no queued entry go back to ready."""
+        from animus_core.tasks import TaskFilter
+
+        healed: list[str] = []
+        if not self.config.reconcile_stale:
+            return healed
+        busy = self.hub.runs.active_subjects()
+        page = self.hub.tasks.list(TaskFilter(status=("in-progress",), limit=500))
+        for task in page.items:
+            if task.id in busy or self.hub.queue.entry_for_subject(task.id) is not None:
+                continue
+            with contextlib.suppress(AnimusError):
+                self.hub.tasks.set_status(task.id, "ready", force=True, by="daemon")
+                healed.append(task.id)
+        if healed:
+            self.events.emit("reconciliation", {"healed_to_ready": healed})
+        return healed
+
+    async def _resume_or_block(self, workflow_id: str, rec: Any) -> str:
+        run, _status = self._run_status(workflow_id)
+        if run is None:
+            return "blocked"
+        entry = (
+            self.hub.queue.entry_for_subject(rec.subject_key) if rec and rec.subject_key else None
+        )
+        if entry is None:
+            from animus_protocol.subjects import subject_key
+
+            entry = self.hub.queue.entry_for_subject(subject_key(run.subject))
+        if self.config.resume_interrupted:
+            await self.pm.spawn(
+                workflow_id=workflow_id,
+                subject=subject_arg(run.subject),
+                subject_key=entry.subject_key if entry else None,
+                entry_id=entry.entry_id if entry else None,
+                workflow_ref=run.workflow_ref,
+                input=run.input,
+                vars=dict(run.vars),
+                resume=True,
+                attempts=(rec.attempts if rec else 0),
+            )
+            self.events.emit("recovery", {"action": "resume", "workflow_id": workflow_id})
+            return "resumed"
+        reason = (
+            f"runner of {workflow_id} is gone and resume_interrupted is off; "
+            f"resume it with 'animus workflow resume {workflow_id}'"
+        )
+        run.status = WorkflowStatus.PAUSED
+        run.failure_reason = reason
+        self.hub.runs.save(run)
+        if run.task_id:
+            with contextlib.suppress(AnimusError):
+                self.hub.tasks.block(run.task_id, reason, by="daemon")
+        self.events.emit(
+            "recovery", {"action": "blocked", "workflow_id": workflow_id, "reason": reason}
+        )
+        return "blocked"
+
+    async def _check_grace(self) -> None:
+        now = time.monotonic()
+        for workflow_id, deadline in list(self.grace.items()):
+            rec = read_runner_record(self.paths, workflow_id)
+            if rec is not None and rec.alive():
+                self.grace.pop(workflow_id)
+                await self.pm.attach(rec)
+                continue
+            _run, status = self._run_status(workflow_id)
+            if status not in _ACTIVE:
+                self.grace.pop(workflow_id)
+                continue
+            if now >= deadline:
+                self.grace.pop(workflow_id)
+                await self._resume_or_block(workflow_id, rec)
+
+    # -- operator actions --------------------------------------------------------------------------
+
+    def set_paused(self, paused: bool) -> dict[str, Any]:
+        self.paused = paused
+        self.paused_at = utc_now_str() if paused else None
+        self.status = "paused" if paused else "running"
+        self._save_state()
+        self.events.emit("status", {"runtime_paused": paused})
+        if not paused:
+            self.nudge("resume")
+        return {"runtime_paused": self.paused, "paused_at": self.paused_at}
+
+    def _save_state(self) -> None:
+        with contextlib.suppress(OSError):
+            write_json_atomic(
+                self.paths.daemon_state,
+                {
+                    "status": self.status,
+                    "pid": os.getpid(),
+                    "runtime_paused": self.paused,
+                    "paused_at": self.paused_at,
+                    "started_at": self.started_at,
+                    "updated_at": utc_now_str(),
+                },
+            )
+
+    def _load_state(self) -> None:
+        import json
+
+        try:
+            raw = json.loads(self.paths.daemon_state.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(raw, dict) and raw.get("runtime_paused"):
+            self.paused = True
+            self.paused_at = raw.get("paused_at")
+
+    async def stop_workflow(self, workflow_id: str, reason: str) -> bool:
+        """Ask a live runner to checkpoint and stop (``pause`` or ``cancel``)."""
+        handle = self.pm.active.get(workflow_id)
+        if handle is None:
+            return False
+        handle.record.stop_reason = reason
+        handle.save_record()
+        return handle.signal(signal.SIGTERM)
+
+    async def resume_workflow(self, workflow_id: str) -> None:
+        run, status = self._run_status(workflow_id)
+        if run is None:
+            raise NotFoundError(
+                f"workflow run {workflow_id} not found", hint="animus workflow list"
+            )
+        if workflow_id in self.pm.active:
+            raise ConflictError(f"workflow run {workflow_id} is already running")
+        if status != "paused":
+            raise ConflictError(
+                f"workflow run {workflow_id} is {status}; only paused runs resume",
+                hint="see 'animus workflow get'",
+            )
+        rec = read_runner_record(self.paths, workflow_id)
+        from animus_protocol.subjects import subject_key
+
+        entry = self.hub.queue.entry_for_subject(subject_key(run.subject))
+        await self.pm.spawn(
+            workflow_id=workflow_id,
+            subject=subject_arg(run.subject),
+            subject_key=subject_key(run.subject),
+            entry_id=entry.entry_id if entry else (rec.entry_id if rec else None),
+            workflow_ref=run.workflow_ref,
+            input=run.input,
+            vars=dict(run.vars),
+            resume=True,
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def _stop_requested(self) -> bool:
+        # A method, not an attribute read: mypy narrows ``self.stopping`` to False inside the
+        # loop and cannot see the signal handler that flips it.
+        return self.stopping
+
+    def request_stop(self) -> None:
+        if not self.stopping:
+            self.stopping = True
+            self.status = "stopping"
+            self.wake.set()
+
+    async def run(self) -> int:
+        from animus_daemon_runtime.lifecycle import acquire_scope, release_scope
+
+        self.hub.ensure_ready()
+        self._claim = acquire_scope(self)
+        loop = asyncio.get_running_loop()
+        try:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.request_stop)
+            self.reload_config()
+            self._load_state()
+            self.events.emit(
+                "daemon_startup",
+                {"pid": os.getpid(), "pool_size": self.pool_size, "fence": self._claim.token},
+            )
+            if self.options.control_socket and not self.env.get(
+                "ANIMUS_DAEMON_DISABLE_CONTROL_SERVER"
+            ):
+                from animus_daemon_runtime.control_server import ControlServer
+
+                self.control = ControlServer(self, allowed_uids=self.options.allowed_uids)
+                await self.control.start()
+                self.events.emit("control-server-resolved", {"path": str(self.paths.control_sock)})
+            await self.recover()
+            self.status = "paused" if self.paused else "running"
+            self._save_state()
+            if self.options.once:
+                await self.tick()
+                while self.pm.active or self.grace:
+                    await asyncio.sleep(0.05)
+                    await self._check_grace()
+            else:
+                self.nudge("startup")
+                await self._loop()
+            await self._shutdown()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(Exception):
+                    loop.remove_signal_handler(sig)
+            await self.watchers.close()
+            if self.control is not None:
+                await self.control.close()
+            self.status = "stopped"
+            self._save_state()
+            self.events.emit("daemon_shutdown", {"pid": os.getpid()})
+            release_scope(self, self._claim)
+            self.hub.close()
+            self._stopped.set()
+        return 0
+
+    async def _shutdown(self) -> None:
+        """Stop dispatching, ask runners to checkpoint, wait up to the shutdown timeout."""
+        self.draining = True
+        self.status = "stopping"
+        if not self.pm.active:
+            return
+        timeout = float(
+            self.stop_timeout
+            if self.stop_timeout is not None
+            else self.config.shutdown_timeout_secs
+        )
+        self.events.emit(
+            "daemon-draining", {"active": sorted(self.pm.active), "timeout_secs": timeout}
+        )
+        for handle in list(self.pm.active.values()):
+            if handle.attached and self.options.extra.get("leave_attached"):
+                continue
+            handle.record.stop_reason = "shutdown"
+            with contextlib.suppress(OSError):
+                handle.save_record()
+            handle.signal(signal.SIGTERM)
+        if not await self.pm.wait_all(timeout):
+            left = sorted(self.pm.active)
+            self.pm.signal_all(signal.SIGKILL)
+            await self.pm.wait_all(5)
+            self.events.emit("graceful-shutdown", {"timed_out": True, "killed": left})
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "start_time": process_start_time(os.getpid()),
+            "started_at": self.started_at,
+            "project_root": str(self.project_root),
+            "control_sock": str(self.paths.control_sock),
+        }
