@@ -119,12 +119,17 @@ def test_enqueue_errors_have_codes_and_hints(animus: Invoke, project: Path) -> N
     assert r.code == 2
     assert r.error["details"]["stage"] == "parse"
     assert animus("queue", "list", "--status", "bogus").code == 2
+    r = animus("--json", "queue", "enqueue", "--subject", "custom:y", "--workflow-ref", "nope")
+    assert (r.code, r.error["code"]) == (2, "invalid_input")
+    assert "standard" in r.error["details"]["hint"]
 
 
 def test_hold_release_drop_reorder(animus: Invoke, project: Path) -> None:
     for key in ("a", "b", "c"):
         assert (
-            animus("queue", "enqueue", "--subject", f"custom:{key}", "--workflow-ref", "x").code
+            animus(
+                "queue", "enqueue", "--subject", f"custom:{key}", "--workflow-ref", "standard"
+            ).code
             == 0
         )
     r = animus("queue", "hold", "QE-000001", "--reason", "later")

@@ -60,6 +60,9 @@ def test_enqueue_subject_checks_existence_and_uses_task_priority(hub: ServiceHub
     assert hub.queue.enqueue_subject("requirement", req.id).subject_kind == "animus.requirement"
     with pytest.raises(InvalidInputError, match="priority"):
         hub.queue.enqueue_subject("task", tid, priority="urgent-ish")
+    with pytest.raises(InvalidInputError, match="unknown workflow 'nope'") as bad_ref:
+        hub.queue.enqueue_custom("x", workflow_ref="nope")
+    assert "standard" in (bad_ref.value.hint or "")
 
 
 def test_duplicate_subject_is_a_conflict_until_finished(hub: ServiceHub) -> None:

@@ -70,7 +70,7 @@ class QueueService:
 
     def __init__(self, hub: ServiceHub) -> None:
         self.hub = hub
-        self._default_ref: str | None = None
+        self._config_refs: tuple[str | None, builtins.list[str]] | None = None
 
     # -- enqueue ---------------------------------------------------------------------------
 
@@ -167,7 +167,7 @@ class QueueService:
             parsed_priority = Priority.lookup(own_priority)
         dispatch = SubjectDispatch(
             subject=SubjectRef(kind=wire_kind, id=subject_id),
-            workflow_ref=workflow_ref or self.default_workflow_ref(),
+            workflow_ref=self._resolve_ref(workflow_ref),
             input=input,
             vars=dict(vars or {}),
             priority=parsed_priority,
@@ -192,7 +192,7 @@ class QueueService:
             raise InvalidInputError("the title is empty", hint="pass --title 'what to do'")
         dispatch = SubjectDispatch(
             subject=SubjectRef(kind=KIND_CUSTOM, title=title.strip(), description=description),
-            workflow_ref=workflow_ref or self.default_workflow_ref(),
+            workflow_ref=self._resolve_ref(workflow_ref),
             input=input,
             vars=dict(vars or {}),
             priority=Priority.parse(priority) if priority is not None else None,
@@ -224,28 +224,47 @@ class QueueService:
             return None  # MoSCoW priorities do not map onto dispatch priorities
         return str(row["priority"]) if row["priority"] else None
 
+    def _workflows(self) -> tuple[str | None, builtins.list[str]]:
+        """(default ref, every defined ref) of the project's configuration, loaded once."""
+        if self._config_refs is None:
+            config = self.hub.load_config().config
+            refs = [w.id for w in config.workflows]
+            self._config_refs = (config.default_workflow_ref or (refs[0] if refs else None), refs)
+        return self._config_refs
+
     def default_workflow_ref(self) -> str:
         """The project's default workflow (``default_workflow_ref``, else the first one)."""
-        if self._default_ref is None:
-            try:
-                config = self.hub.load_config().config
-            except InvalidInputError as exc:
-                raise InvalidInputError(
-                    f"no workflow_ref given and the workflow configuration does not load: "
-                    f"{exc.message}",
-                    hint="fix .animus/workflows.yaml (animus workflow config validate) or "
-                    "pass --workflow-ref",
-                ) from exc
-            ref = config.default_workflow_ref or (
-                config.workflows[0].id if config.workflows else None
+        try:
+            ref, _ = self._workflows()
+        except InvalidInputError as exc:
+            raise InvalidInputError(
+                f"no workflow_ref given and the workflow configuration does not load: "
+                f"{exc.message}",
+                hint="fix .animus/workflows.yaml (animus workflow config validate) or "
+                "pass --workflow-ref",
+            ) from exc
+        if not ref:
+            raise InvalidInputError(
+                "no workflow_ref given and the project defines no workflow",
+                hint="add a workflow to .animus/workflows.yaml or pass --workflow-ref",
             )
-            if not ref:
-                raise InvalidInputError(
-                    "no workflow_ref given and the project defines no workflow",
-                    hint="add a workflow to .animus/workflows.yaml or pass --workflow-ref",
-                )
-            self._default_ref = ref
-        return self._default_ref
+        return ref
+
+    def _resolve_ref(self, workflow_ref: str | None) -> str:
+        """An explicit ref must name a defined workflow (unchecked if the config is broken)."""
+        if not workflow_ref:
+            return self.default_workflow_ref()
+        try:
+            _, refs = self._workflows()
+        except InvalidInputError:
+            return workflow_ref  # the runner reports the configuration problem
+        if workflow_ref not in refs:
+            raise InvalidInputError(
+                f"unknown workflow {workflow_ref!r}",
+                details={"workflow_ref": workflow_ref, "known": refs},
+                hint=f"defined workflows: {', '.join(refs) or 'none'}",
+            )
+        return workflow_ref
 
     # -- reading ---------------------------------------------------------------------------
 
