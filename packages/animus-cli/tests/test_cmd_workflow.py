@@ -170,3 +170,10 @@ def test_config_get_validate_compile(animus: Invoke, project: Path) -> None:
     assert (r.code, r.error["code"]) == (2, "invalid_input")
     assert len(r.error["details"]["diagnostics"]) == 2
     assert animus("workflow", "config", "compile").code == 2
+
+
+def test_run_commands_are_attached(animus: Invoke) -> None:
+    r = animus("workflow", "--help")
+    assert r.code == 0
+    for verb in ("run", "resume", "pause", "cancel", "phase", "list", "prune", "config"):
+        assert f"  {verb} " in r.out, verb

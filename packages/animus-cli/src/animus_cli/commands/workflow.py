@@ -1,7 +1,8 @@
 """``animus workflow``: runs (list, get, decisions, checkpoints, prune, delete) and the
 workflow configuration (get, validate, compile).
 
-Starting runs (``workflow run``) arrives with the workflow runner.
+Starting and steering runs (``run``, ``resume``, ``pause``, ``cancel``, ``phase``) live in
+``workflow_run`` beside the workflow runner and are attached to this group at the end.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ _RUN_COLUMNS = ["id", "status", "task_id", "workflow_ref", "phase_id", "started_
 
 @click.group("workflow")
 def command() -> None:
-    """Workflow runs and definitions: list, get, decisions, checkpoints, prune, delete, config."""
+    """Workflow runs and definitions: run, resume, pause, cancel, phase, list, get, decisions,
+    checkpoints, prune, delete, config."""
 
 
 def _run_id(positional: str | None, option: str | None) -> str:
@@ -304,3 +306,13 @@ def config_compile() -> None:
         {"path": str(target), "schema": compiled.get("schema"), "workflows": workflows},
         lambda _: say(f"compiled {len(workflows)} workflow(s) to {target}"),
     )
+
+
+def _attach_run_commands() -> None:
+    from animus_cli.commands.workflow_run import RUN_COMMANDS
+
+    for run_command in RUN_COMMANDS:
+        command.add_command(run_command)
+
+
+_attach_run_commands()
