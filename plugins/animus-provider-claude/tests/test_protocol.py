@@ -178,8 +178,8 @@ def test_model_500_is_an_error_naming_status_and_exit_code(
     error = reply["error"]
     assert error["code"] == -32603
     assert error["data"]["category"] == "run_failed"
-    assert "API Error: 500 scripted upstream failure" in error["message"]
-    assert "exit code" in error["message"]
+    assert error["message"].startswith("claude failed (exit code 1): API Error: 500 scripted")
+    assert error["data"]["exit_code"] == 1  # claude exited by itself, not by our kill
     uuid.UUID(error["data"]["session_id"])
     fatal = [e for e in client.notes_of("agent/error") if not e["recoverable"]]
     assert "API Error: 500" in fatal[0]["message"]
@@ -217,7 +217,9 @@ def test_missing_api_key_is_a_clear_error(
         reply = client.call("agent/run", params)
         assert server.model_requests == []
     assert reply["error"]["data"]["category"] == "run_failed"
-    assert "Not logged in" in reply["error"]["message"]
+    assert reply["error"]["message"] == (
+        "claude failed (exit code 1): Not logged in · Please run /login"
+    )
 
 
 @pytest.mark.realcli

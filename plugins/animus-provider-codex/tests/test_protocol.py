@@ -178,7 +178,8 @@ def test_model_error_is_an_error_response(
     error = reply["error"]
     assert error["code"] == -32603
     assert error["data"]["category"] == "run_failed"
-    assert error["message"].startswith("codex failed (exit code")
+    assert error["message"].startswith("codex failed (exit code 1): codex: ")
+    assert error["data"]["exit_code"] == 1
     if status == 400:  # codex shows a 4xx body verbatim, a 5xx as a generic notice
         assert "scripted bad request" in error["message"]
     assert error["data"]["session_id"]  # the thread id, for a retry by resume

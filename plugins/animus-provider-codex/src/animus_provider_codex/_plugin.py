@@ -8,7 +8,7 @@ from typing import Any
 
 from animus_plugin_protocol import AgentRunRequest, AgentRunResponse, ErrorCode, RpcError
 from animus_plugin_protocol.kinds.provider import NOTIFY_ERROR, AgentError
-from animus_plugin_protocol.provider import ProviderPlugin, run_cli_session
+from animus_plugin_protocol.provider import CliEvent, ErrorEvent, ProviderPlugin, run_cli_session
 from animus_plugin_protocol.runtime import RequestContext
 
 from ._launch import BINARY_VAR, CODEX_HOMES_VAR, build_launch
@@ -68,6 +68,7 @@ class CodexProvider(ProviderPlugin):
             request, resume=resume, environ=os.environ, declared_env=self.declared_env
         )
         parser = CodexStreamParser()
+        deferred = _DeferredFatal(parser)
         sid = launch.session_id
         if launch.ignored_env:
             ctx.notify(
@@ -79,24 +80,24 @@ class CodexProvider(ProviderPlugin):
                     recoverable=True,
                 ),
             )
-        try:
-            response = await run_cli_session(
-                launch.argv,
-                cwd=request.cwd,
-                env=launch.env,
-                session_id=sid,
-                parse_line=parser.parse_line,
-                notify=ctx.notify,
-                backend=self.backend,
-                timeout_secs=request.timeout_secs or self.default_timeout_secs,
-                registry=self.sessions,
-                max_line_bytes=self.max_line_bytes,
-                kill_grace_secs=self.kill_grace_secs,
-            )
-        except RpcError as exc:
-            raise _annotated(exc, parser) from None
-        if response.exit_code != 0:
-            message = f"codex exited with code {response.exit_code}: {_tail(response.errors)}"
+        response = await run_cli_session(
+            launch.argv,
+            cwd=request.cwd,
+            env=launch.env,
+            session_id=sid,
+            parse_line=deferred.parse_line,
+            notify=ctx.notify,
+            backend=self.backend,
+            timeout_secs=request.timeout_secs or self.default_timeout_secs,
+            registry=self.sessions,
+            max_line_bytes=self.max_line_bytes,
+            kill_grace_secs=self.kill_grace_secs,
+        )
+        if deferred.fatal is not None or response.exit_code != 0:
+            if deferred.fatal is not None:
+                message = f"codex failed (exit code {response.exit_code}): {deferred.fatal}"
+            else:
+                message = f"codex exited with code {response.exit_code}: {_tail(response.errors)}"
             ctx.notify(NOTIFY_ERROR, AgentError(session_id=sid, message=message, recoverable=False))
             raise RpcError(
                 ErrorCode.INTERNAL_ERROR,
@@ -116,16 +117,28 @@ class CodexProvider(ProviderPlugin):
         )
 
 
-def _annotated(exc: RpcError, parser: CodexStreamParser) -> RpcError:
-    """A failed run's error names the exit code and carries codex's thread id."""
-    if exc.category != "run_failed":
-        return exc
-    data = dict(exc.data) if isinstance(exc.data, dict) else {}
-    if parser.thread_id:
-        data["session_id"] = parser.thread_id
-    code = data.get("exit_code")
-    prefix = f"codex failed (exit code {code})" if code is not None else "codex failed"
-    return RpcError(exc.code, f"{prefix}: {exc.message}", category=exc.category, data=data)
+class _DeferredFatal:
+    """Holds back the parser's non-recoverable error until the CLI has exited by itself.
+
+    The CLI prints its failure (`result` with `is_error`, `turn.failed`) as its last line and
+    then exits, saving its session on the way (so the failed turn can still be resumed).
+    Passing the error on at once would make the session kill the group mid-shutdown and
+    report a signal instead of the CLI's exit code.
+    """
+
+    def __init__(self, parser: CodexStreamParser) -> None:
+        self.parser = parser
+        self.fatal: str | None = None
+
+    def parse_line(self, line: str) -> list[CliEvent]:
+        events = []
+        for event in self.parser.parse_line(line):
+            if isinstance(event, ErrorEvent) and not event.recoverable:
+                if self.fatal is None:
+                    self.fatal = event.message
+                continue
+            events.append(event)
+        return events
 
 
 def main() -> None:
