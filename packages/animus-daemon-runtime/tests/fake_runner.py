@@ -92,6 +92,39 @@ def _trace(what: str, workflow_id: str) -> None:
             os.close(fd)
 
 
+def _requested_action(hub: ServiceHub, workflow_id: str) -> str | None:
+    """The pause/cancel request written into the run's ``control`` field, if any."""
+    try:
+        stored = hub.runs.get(workflow_id)
+    except NotFoundError:
+        return None
+    control = (stored.__pydantic_extra__ or {}).get("control")
+    if isinstance(control, dict):
+        action = control.get("requested_action")
+        return str(action) if action else None
+    return None
+
+
+def _save(hub: ServiceHub, run: WorkflowRun) -> None:
+    """Save the run keeping a pause/cancel request written meanwhile (like the real runner)."""
+    with hub.db.transaction():
+        try:
+            stored = hub.runs.get(run.id)
+            control = (stored.__pydantic_extra__ or {}).get("control")
+        except NotFoundError:
+            control = None
+        if control is not None:
+            if run.__pydantic_extra__ is None:
+                run.__pydantic_extra__ = {}
+            run.__pydantic_extra__["control"] = control
+        hub.runs.save(run)
+
+
+def _clear_request(run: WorkflowRun) -> None:
+    if run.__pydantic_extra__ is not None:
+        run.__pydantic_extra__.pop("control", None)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="fake-runner")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -100,7 +133,8 @@ def main(argv: list[str]) -> int:
     ex.add_argument("--task-id")
     ex.add_argument("--subject")
     ex.add_argument("--workflow-ref")
-    ex.add_argument("--workflow-id", required=True)
+    ex.add_argument("--workflow-id")
+    ex.add_argument("--run-id")
     ex.add_argument("--input-json")
     ex.add_argument("--var", action="append", default=[])
     ex.add_argument("--events-socket")
@@ -112,9 +146,16 @@ def main(argv: list[str]) -> int:
         return 2
     signal.signal(signal.SIGTERM, _on_term)
     hub = ServiceHub(args.project_root)
-    wf_id = args.workflow_id
+    wf_id = args.workflow_id or args.run_id
+    if not wf_id:
+        print("need --run-id (new run) or --workflow-id (resume)", file=sys.stderr)
+        return 2
     _trace("start", wf_id)
-    if args.task_id:
+    if args.workflow_id:
+        existing = hub.runs.get(args.workflow_id)
+        subject = existing.subject
+        args.task_id = existing.task_id or None
+    elif args.task_id:
         subject = SubjectRef(kind="animus.task", id=args.task_id)
     elif args.subject:
         kind, _, ident = args.subject.partition(":")
@@ -146,11 +187,12 @@ def main(argv: list[str]) -> int:
             status=WorkflowStatus.RUNNING,
             phases=[WorkflowPhaseExecution(phase_id=f"phase-{i + 1}") for i in range(n_phases)],
         )
-        hub.runs.save(run)
+        _save(hub, run)
         events.emit("workflow_started", pid=os.getpid())
     else:
         run.status = WorkflowStatus.RUNNING
-        hub.runs.save(run)
+        _clear_request(run)
+        hub.runs.save(run)  # clears the request being resumed from
         events.emit("workflow_resumed", from_phase=run.current_phase_index)
     if args.task_id:
         with contextlib.suppress(Exception):
@@ -158,9 +200,21 @@ def main(argv: list[str]) -> int:
     fail = set(filter(None, os.environ.get("FAKE_RUNNER_FAIL", "").split(",")))
     while run.current_phase_index < len(run.phases):
         phase = run.phases[run.current_phase_index]
-        if STOP["requested"]:
+        requested = _requested_action(hub, wf_id)
+        if requested == "cancel":
+            run.status = WorkflowStatus.CANCELLED
+            run.completed_at = utc_now()
+            run.failure_reason = "cancelled"
+            _save(hub, run)
+            events.emit("workflow_cancelled", phase.phase_id)
+            if args.task_id:
+                with contextlib.suppress(Exception):
+                    hub.tasks.set_status(args.task_id, "cancelled", force=True, by="runner")
+            _trace("end", wf_id)
+            return 4
+        if STOP["requested"] or requested == "pause":
             run.status = WorkflowStatus.PAUSED
-            hub.runs.save(run)
+            _save(hub, run)
             events.emit("workflow_paused", phase.phase_id, reason="sigterm")
             _trace("end", wf_id)
             return 3
@@ -178,7 +232,7 @@ def main(argv: list[str]) -> int:
             run.status = WorkflowStatus.FAILED
             run.failure_reason = f"{phase.phase_id} failed (scripted)"
             run.completed_at = utc_now()
-            hub.runs.save(run)
+            _save(hub, run)
             events.emit("phase_completed", phase.phase_id, status="failed")
             events.emit("workflow_failed", reason=run.failure_reason)
             if args.task_id:
@@ -187,11 +241,11 @@ def main(argv: list[str]) -> int:
             _trace("end", wf_id)
             return 1
         run.current_phase_index += 1
-        hub.runs.save(run)
+        _save(hub, run)
         events.emit("phase_completed", phase.phase_id, status="success")
     run.status = WorkflowStatus.COMPLETED
     run.completed_at = utc_now()
-    hub.runs.save(run)
+    _save(hub, run)
     if args.task_id:
         with contextlib.suppress(Exception):
             hub.tasks.set_status(args.task_id, "done", force=True, by="runner")

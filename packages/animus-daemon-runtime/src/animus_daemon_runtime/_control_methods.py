@@ -23,7 +23,6 @@ from animus_protocol.control import (
 )
 from animus_protocol.envelope import (
     AnimusError,
-    ConflictError,
     InvalidInputError,
     NotFoundError,
     NotSupportedError,
@@ -515,40 +514,34 @@ class ControlMethods:
         return await self._enqueue_and_dispatch(dispatch)
 
     async def _workflow_pause(self, params: Any) -> dict[str, Any]:
-        run = self.hub.runs.get(params.id)
-        if await self.daemon.stop_workflow(params.id, "pause"):
-            return {}
-        raise ConflictError(
-            f"workflow run {params.id} is {run.status.value} and has no live runner to pause",
-            hint="only running runs can be paused",
-        )
+        return await self._request(params.id, "pause")
 
     async def _workflow_resume(self, params: Any) -> dict[str, Any]:
         await self.daemon.resume_workflow(params.id)
         return {}
 
     async def _workflow_cancel(self, params: Any) -> dict[str, Any]:
-        from animus_protocol.statuses import WorkflowStatus
-        from animus_protocol.subjects import subject_key
-        from animus_protocol.timeutil import utc_now
+        return await self._request(params.id, "cancel")
 
-        run = self.hub.runs.get(params.id)
-        if await self.daemon.stop_workflow(params.id, "cancel"):
-            return {}
-        if run.status.value not in ("pending", "running", "paused"):
-            raise ConflictError(f"workflow run {params.id} already ended ({run.status.value})")
-        run.status = WorkflowStatus.CANCELLED
-        run.failure_reason = params.reason or "cancelled by operator"
-        run.completed_at = utc_now()
-        self.hub.runs.save(run)
-        if run.task_id:
-            with contextlib.suppress(AnimusError):
-                self.hub.tasks.set_status(run.task_id, "cancelled", force=True, by="daemon")
-        entry = self.hub.queue.entry_for_subject(subject_key(run.subject))
-        if entry is not None and entry.status == "assigned":
-            with contextlib.suppress(AnimusError):
-                self.hub.queue.complete(entry.entry_id, "cancelled", workflow_id=run.id)
-        self.daemon.nudge("cancel")
+    async def _request(self, workflow_id: str, action: str) -> dict[str, Any]:
+        """Write the request into the run (the runner acts on it at its next boundary); a
+        run no live runner owns is settled here at once."""
+        from animus_workflow_runner.control import request_action, runner_alive, settle_offline
+
+        run = request_action(self.hub, workflow_id, action, by="daemon")
+        live = workflow_id in self.daemon.pm.active or runner_alive(run)
+        if live:
+            await self.daemon.stop_workflow(workflow_id, action)
+        else:
+            settle_offline(self.hub, workflow_id, action)
+            if action == "cancel":
+                from animus_protocol.subjects import subject_key
+
+                entry = self.hub.queue.entry_for_subject(subject_key(run.subject))
+                if entry is not None and entry.status == "assigned":
+                    with contextlib.suppress(AnimusError):
+                        self.hub.queue.complete(entry.entry_id, "cancelled", workflow_id=run.id)
+        self.daemon.nudge(action)
         return {}
 
     # -- queue/* -------------------------------------------------------------------------------

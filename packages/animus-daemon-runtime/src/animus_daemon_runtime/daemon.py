@@ -32,6 +32,7 @@ from animus_daemon_runtime.projectors import FactProjectors
 from animus_daemon_runtime.runner_process import (
     ProcessManager,
     RunnerExit,
+    RunnerRecord,
     read_runner_record,
 )
 from animus_daemon_runtime.schedules import ScheduleBook, in_active_hours
@@ -437,14 +438,10 @@ class Daemon:
             )
             return
         if rec.stop_reason == "cancel" and run is not None and status not in _TERMINAL:
-            run.status = WorkflowStatus.CANCELLED
-            run.completed_at = utc_now()
-            run.failure_reason = "cancelled by operator"
-            self.hub.runs.save(run)
-            if run.task_id:
-                with contextlib.suppress(AnimusError):
-                    self.hub.tasks.set_status(run.task_id, "cancelled", force=True, by="daemon")
-            status = "cancelled"
+            from animus_workflow_runner.control import settle_offline
+
+            run = settle_offline(self.hub, rec.workflow_id, "cancel")
+            status = run.status.value
         if status == "paused" and exit.outcome in ("paused", "unknown"):
             self.events.emit("workflow", {"action": "paused", "workflow_id": rec.workflow_id})
             return
@@ -539,6 +536,8 @@ class Daemon:
         for summary in self.hub.runs.active():
             rec = read_runner_record(self.paths, summary.id)
             handled.add(summary.id)
+            if rec is None or not rec.alive():
+                rec = self._runner_from_run(summary.id) or rec
             if rec is not None and rec.alive():
                 await self.pm.attach(rec)
                 report["attached"].append(summary.id)
@@ -586,6 +585,29 @@ class Daemon:
         report["healed_tasks"] = self._heal_tasks()
         self.events.emit("recovery", {k: v for k, v in report.items() if v})
         return report
+
+    def _runner_from_run(self, workflow_id: str) -> RunnerRecord | None:
+        """The runner a run records itself (one started outside this daemon, e.g. by
+        ``animus workflow run``): it is followed, never started a second time."""
+        from animus_protocol.subjects import subject_key
+        from animus_workflow_runner.control import runner_state
+
+        run, _status = self._run_status(workflow_id)
+        if run is None:
+            return None
+        state = runner_state(run)
+        pid = state.get("pid")
+        if not isinstance(pid, int):
+            return None
+        start = state.get("process_start_time")
+        return RunnerRecord(
+            workflow_id=workflow_id,
+            pid=pid,
+            start_time=str(start) if start is not None else None,
+            subject=subject_arg(run.subject),
+            subject_key=subject_key(run.subject),
+            workflow_ref=run.workflow_ref,
+        )
 
     def _assigned_entries(self) -> list[Any]:
         page = self.hub.queue.list(status="assigned", limit=1000)
@@ -704,13 +726,14 @@ class Daemon:
             self.paused_at = raw.get("paused_at")
 
     async def stop_workflow(self, workflow_id: str, reason: str) -> bool:
-        """Ask a live runner to checkpoint and stop (``pause`` or ``cancel``)."""
+        """Note why a live runner is about to stop (``pause`` or ``cancel``); the request
+        itself travels in the run's ``control`` field, which the runner polls."""
         handle = self.pm.active.get(workflow_id)
         if handle is None:
             return False
         handle.record.stop_reason = reason
         handle.save_record()
-        return handle.signal(signal.SIGTERM)
+        return True
 
     async def resume_workflow(self, workflow_id: str) -> None:
         run, status = self._run_status(workflow_id)

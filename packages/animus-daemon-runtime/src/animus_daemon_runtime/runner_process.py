@@ -269,21 +269,23 @@ class ProcessManager:
             "--project-root",
             str(self.project_root),
         ]
-        kind, _, ident = subject.partition(":")
-        if kind == "task" and ident:
-            argv += ["--task-id", ident]
-        else:
-            argv += ["--subject", subject]
-        if workflow_ref:
-            argv += ["--workflow-ref", workflow_ref]
-        argv += ["--workflow-id", workflow_id]
-        if input is not None:
-            argv += ["--input-json", json.dumps(input)]
-        for key, value in sorted(vars.items()):
-            argv += ["--var", f"{key}={value}"]
-        argv += ["--events-socket", str(socket_path)]
         if resume:
-            argv.append("--resume")
+            # The contract: --workflow-id names an existing run to resume (no subject).
+            argv += ["--workflow-id", workflow_id, "--resume"]
+        else:
+            kind, _, ident = subject.partition(":")
+            if kind == "task" and ident:
+                argv += ["--task-id", ident]
+            else:
+                argv += ["--subject", subject]
+            if workflow_ref:
+                argv += ["--workflow-ref", workflow_ref]
+            argv += ["--run-id", workflow_id]
+            if input is not None:
+                argv += ["--input-json", json.dumps(input)]
+            for key, value in sorted(vars.items()):
+                argv += ["--var", f"{key}={value}"]
+        argv += ["--events-socket", str(socket_path)]
         return argv
 
     async def spawn(
