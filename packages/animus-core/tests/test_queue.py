@@ -302,3 +302,12 @@ def test_an_unreadable_dispatch_is_held_and_reported_not_leased(hub: ServiceHub)
     (error,) = hub.errors.list(category="queue").errors
     assert bad.entry_id in error.message
     assert hub.queue.drop([bad.entry_id]).changed == [bad.entry_id]
+
+
+def test_a_workflow_added_later_is_accepted_without_a_new_service(hub: ServiceHub) -> None:
+    hub.queue.enqueue_custom("a", workflow_ref="standard")
+    with pytest.raises(InvalidInputError, match="unknown workflow 'extra'"):
+        hub.queue.enqueue_custom("b", workflow_ref="extra")
+    extra = hub.project_paths.workflows_dir / "extra.yaml"
+    extra.write_text("workflows:\n  - id: extra\n    phases: [implement]\n")
+    assert hub.queue.enqueue_custom("b", workflow_ref="extra").workflow_ref == "extra"

@@ -70,7 +70,7 @@ class QueueService:
 
     def __init__(self, hub: ServiceHub) -> None:
         self.hub = hub
-        self._config_refs: tuple[str | None, builtins.list[str]] | None = None
+        self._config_refs: tuple[str, str | None, builtins.list[str]] | None = None
 
     # -- enqueue ---------------------------------------------------------------------------
 
@@ -225,12 +225,20 @@ class QueueService:
         return str(row["priority"]) if row["priority"] else None
 
     def _workflows(self) -> tuple[str | None, builtins.list[str]]:
-        """(default ref, every defined ref) of the project's configuration, loaded once."""
-        if self._config_refs is None:
+        """(default ref, every defined ref) of the project's configuration.
+
+        Reloaded only when the YAML files change (their fingerprint), so a long-lived daemon
+        sees a new workflow without paying a YAML parse per enqueue.
+        """
+        from animus_config import config_fingerprint
+
+        fingerprint = config_fingerprint(self.hub.project_root)
+        if self._config_refs is None or self._config_refs[0] != fingerprint:
             config = self.hub.load_config().config
             refs = [w.id for w in config.workflows]
-            self._config_refs = (config.default_workflow_ref or (refs[0] if refs else None), refs)
-        return self._config_refs
+            default = config.default_workflow_ref or (refs[0] if refs else None)
+            self._config_refs = (fingerprint, default, refs)
+        return self._config_refs[1], self._config_refs[2]
 
     def default_workflow_ref(self) -> str:
         """The project's default workflow (``default_workflow_ref``, else the first one)."""
