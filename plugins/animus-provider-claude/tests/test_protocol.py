@@ -337,3 +337,24 @@ def test_stream_partial_streams_live_text_deltas(
     deltas = [n["text"] for n in client.notes_of("agent/output") if not n["final"]]
     assert len(deltas) > 1
     assert "".join(deltas) == "one two three four"
+
+
+def test_timeout_kills_the_cli_and_its_children(
+    fake_cli: Any, start_plugin: Any, make_env: Any, work: Path, tmp_path: Path
+) -> None:
+    pid_file = tmp_path / "child.pid"
+    body = (
+        "import json, subprocess, sys, time\n"
+        "child = subprocess.Popen(['sleep', '60'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "print(json.dumps({'type': 'system', 'subtype': 'init', 'session_id': 's'}), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    cli = fake_cli(body, "claude")
+    client = start_plugin(make_env(CLAUDE_BIN=str(cli), ANIMUS_CLAUDE_SANDBOXED="1"))
+    reply = client.call("agent/run", run_params(work, None, timeout_secs=2), timeout=30)
+    assert reply["error"]["code"] == -32003
+    assert "timed out after 2s" in reply["error"]["message"]
+    child = int(pid_file.read_text())
+    stat = Path(f"/proc/{child}/stat")
+    assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
