@@ -70,6 +70,19 @@ def test_error_capture_is_one_fatal_error_with_the_api_message() -> None:
     assert errors[0].message == "codex: scripted bad request (invalid_request_error)"
 
 
+def test_transient_stream_error_is_recoverable_when_the_turn_completes() -> None:
+    parser = CodexStreamParser()
+    assert parser.parse_line('{"type":"error","message":"Reconnecting... 1/5"}') == []
+    assert parser.pending_error == "codex: Reconnecting... 1/5"
+    events = parser.parse_line('{"type":"turn.completed","usage":{"input_tokens":1}}')
+    assert events[0] == ErrorEvent("codex: Reconnecting... 1/5", recoverable=True)
+    assert parser.pending_error is None
+    # `turn.failed` without a message of its own falls back to the held error
+    parser.parse_line('{"type":"error","message":"stream disconnected"}')
+    (fatal,) = parser.parse_line('{"type":"turn.failed"}')
+    assert fatal == ErrorEvent("codex: stream disconnected", recoverable=False)
+
+
 def test_failed_command_and_error_items() -> None:
     parser = CodexStreamParser()
     item = {

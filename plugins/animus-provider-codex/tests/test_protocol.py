@@ -273,3 +273,25 @@ def test_missing_binary_is_session_start_failed(
     assert "CODEX_BIN" in reply["error"]["message"]
     reply = client.call("agent/run", run_params(work, None, permission_mode="whatever"))
     assert reply["error"]["code"] == -32602
+
+
+def test_stream_error_then_exit_is_a_failure_naming_it(
+    fake_cli: Any, start_plugin: Any, make_env: Any, work: Path
+) -> None:
+    body = (
+        'print(\'{"type":"thread.started","thread_id":"th-5"}\', flush=True)\n'
+        'print(\'{"type":"error","message":"Reconnecting... 1/5"}\', flush=True)\n'
+        'print(\'{"type":"turn.completed","usage":{"input_tokens":1,"output_tokens":1}}\')\n'
+        'print(\'{"type":"error","message":"stream disconnected before completion"}\')\n'
+    )
+    cli = fake_cli(body, "codex")
+    client = start_plugin(make_env(CODEX_BIN=str(cli)))
+    reply = client.call("agent/run", run_params(work, None))
+    assert reply["error"]["message"] == (
+        "codex failed (exit code 0): codex: stream disconnected before completion"
+    )
+    errors = client.notes_of("agent/error")
+    assert [(e["message"], e["recoverable"]) for e in errors] == [
+        ("codex: Reconnecting... 1/5", True),
+        (reply["error"]["message"], False),
+    ]

@@ -69,7 +69,8 @@ class CodexStreamParser:
         self.tokens: TokensUsed | None = None
         self._announced: set[str] = set()
         self._partial_calls: dict[str, dict[str, Any]] = {}
-        self._fatal: str | None = None
+        self.pending_error: str | None = None
+        """A top-level ``error`` not yet followed by ``turn.failed`` / ``turn.completed``."""
 
     def parse_line(self, line: str) -> list[CliEvent]:
         stripped = line.strip()
@@ -101,13 +102,21 @@ class CodexStreamParser:
         if kind == "turn.started":
             return [Metadata({"type": "codex_turn_started", "thread_id": self.thread_id})]
         if kind == "turn.completed":
-            return self._usage(event.get("usage"))
-        if kind in ("error", "turn.failed"):
-            raw = event.get("error") if kind == "turn.failed" else event.get("message")
-            message = f"codex: {error_message_of(raw)}"
-            if message == self._fatal:
-                return []  # `error` is followed by `turn.failed` with the same text
-            self._fatal = message
+            events: list[CliEvent] = []
+            if self.pending_error is not None:
+                events.append(ErrorEvent(self.pending_error, recoverable=True))
+                self.pending_error = None
+            return [*events, *self._usage(event.get("usage"))]
+        if kind == "error":
+            # A stream error is fatal only when the turn then fails: codex also reports
+            # transient trouble (a reconnect) this way and goes on. Hold it until we know.
+            self.pending_error = f"codex: {error_message_of(event.get('message'))}"
+            return []
+        if kind == "turn.failed":
+            message = f"codex: {error_message_of(event.get('error'))}"
+            if message == "codex: null" and self.pending_error:
+                message = self.pending_error
+            self.pending_error = None
             return [ErrorEvent(message, recoverable=False)]
         item = event.get("item")
         if not isinstance(item, dict):

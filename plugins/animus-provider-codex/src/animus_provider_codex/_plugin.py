@@ -93,6 +93,8 @@ class CodexProvider(ProviderPlugin):
             max_line_bytes=self.max_line_bytes,
             kill_grace_secs=self.kill_grace_secs,
         )
+        if deferred.fatal is None and parser.pending_error is not None:
+            deferred.fatal = parser.pending_error  # an `error` the CLI ended on
         if deferred.fatal is not None or response.exit_code != 0:
             if deferred.fatal is not None:
                 message = f"codex failed (exit code {response.exit_code}): {deferred.fatal}"
