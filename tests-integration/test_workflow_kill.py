@@ -26,8 +26,12 @@ agents:
   builder: { tool: mock }
   critic: { tool: mock }
 phases:
-  implement: { mode: agent, agent: builder, idempotency: sideeffecting, commit_message: "implement" }
-  check: { mode: command, idempotency: idempotent, command: { program: sh, args: ["-c", "test -f out.txt"] } }
+  implement:
+    { mode: agent, agent: builder, idempotency: sideeffecting, commit_message: "implement" }
+  check:
+    mode: command
+    idempotency: idempotent
+    command: { program: sh, args: ["-c", "test -f out.txt"] }
   review: { mode: agent, agent: critic, idempotency: idempotent }
 workflows:
   - id: land
@@ -40,7 +44,9 @@ echo "$*" >> "{calls}"
 case "$1 $2" in
   "auth status") exit 0 ;;
   "pr list") if [ -f "{state}" ]; then cat "{state}"; else echo "[]"; fi; exit 0 ;;
-  "pr create") echo '[{{"url": "https://example.test/pr/1"}}]' > "{state}"; echo "https://example.test/pr/1"; exit 0 ;;
+  "pr create")
+    echo '[{{"url": "https://example.test/pr/1"}}]' > "{state}"
+    echo "https://example.test/pr/1"; exit 0 ;;
 esac
 exit 1
 """
@@ -50,7 +56,9 @@ MERGE_BOUNDARIES = [
     for step in ("agent", "commit", "command", "merge")
     for point in ("intent", "effect", "commit")
 ]
-PR_BOUNDARIES = [f"{step}.{point}" for step in ("push", "pr") for point in ("intent", "effect", "commit")]
+PR_BOUNDARIES = [
+    f"{step}.{point}" for step in ("push", "pr") for point in ("intent", "effect", "commit")
+]
 
 
 def _runner() -> list[str]:
@@ -64,23 +72,55 @@ def _project(tmp_path: Path, *, pr: bool) -> tuple[WorkflowProject, Path]:
     )
     p = make_workflow_project(tmp_path, yaml)
     counter = tmp_path / "counter"
-    p.script("10-implement", {"match": {"phase": "implement"}, "steps": [
-        {"run": {"command": f"echo edit >> {counter}"}},
-        {"write_file": {"path": "out.txt", "content": "work\n"}},
-        {"text": "implemented"},
-        {"decision": {"verdict": "advance", "reason": "written", "confidence": 0.9, "risk": "low"}},
-    ]})
-    p.script("20-review", {"match": {"phase": "review"}, "steps": [
-        {"run": {"command": f"echo review >> {counter}"}},
-        {"decision": {"verdict": "advance", "reason": "fine", "confidence": 0.9, "risk": "low"}},
-    ]})
+    p.script(
+        "10-implement",
+        {
+            "match": {"phase": "implement"},
+            "steps": [
+                {"run": {"command": f"echo edit >> {counter}"}},
+                {"write_file": {"path": "out.txt", "content": "work\n"}},
+                {"text": "implemented"},
+                {
+                    "decision": {
+                        "verdict": "advance",
+                        "reason": "written",
+                        "confidence": 0.9,
+                        "risk": "low",
+                    }
+                },
+            ],
+        },
+    )
+    p.script(
+        "20-review",
+        {
+            "match": {"phase": "review"},
+            "steps": [
+                {"run": {"command": f"echo review >> {counter}"}},
+                {
+                    "decision": {
+                        "verdict": "advance",
+                        "reason": "fine",
+                        "confidence": 0.9,
+                        "risk": "low",
+                    }
+                },
+            ],
+        },
+    )
     return p, counter
 
 
-def _execute(p: WorkflowProject, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own runner
+def _execute(
+    p: WorkflowProject, args: list[str], env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [*_runner(), "execute", "--project-root", str(p.root), *args],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -88,10 +128,15 @@ def _kill_then_resume(p: WorkflowProject, boundary: str, env: dict[str, str]) ->
     task = p.create_task()
     run_id = f"wf-kill-{boundary.replace('.', '-')}"
     killed = _execute(
-        p, ["--task-id", task, "--run-id", run_id],
+        p,
+        ["--task-id", task, "--run-id", run_id],
         {**env, "ANIMUS_TESTING": "1", "ANIMUS_TEST_KILL_AT": f"{boundary}:1"},
     )
-    assert killed.returncode == -signal.SIGKILL, (boundary, killed.returncode, killed.stderr[-2000:])
+    assert killed.returncode == -signal.SIGKILL, (
+        boundary,
+        killed.returncode,
+        killed.stderr[-2000:],
+    )
     resumed = _execute(p, ["--workflow-id", run_id, "--resume"], env)
     # Exactly the uncommitted side-effecting agent step needs --force.
     assert (resumed.returncode == 4) == (boundary == "agent.intent"), (boundary, resumed.stderr)
@@ -99,7 +144,8 @@ def _kill_then_resume(p: WorkflowProject, boundary: str, env: dict[str, str]) ->
         # Only an interrupted side-effecting step may refuse, and it must say how to go on.
         err = json.loads(resumed.stderr.strip().splitlines()[-1])["error"]
         assert boundary == "agent.intent", (boundary, err)
-        assert "implement" in err["message"] and "--force" in err["message"] + json.dumps(err)
+        assert "implement" in err["message"]
+        assert "--force" in err["message"] + json.dumps(err)
         resumed = _execute(p, ["--workflow-id", run_id, "--resume", "--force"], env)
     assert resumed.returncode == 0, (boundary, resumed.stdout, resumed.stderr[-3000:])
     assert json.loads(resumed.stdout.strip().splitlines()[-1])["status"] == "completed"
@@ -123,9 +169,11 @@ def test_sigkill_at_each_step_boundary_then_resume_lands_exactly_once(
     assert len(merges) == 1, (boundary, subjects)
     with p.hub() as hub:
         assert hub.tasks.get(task).status.value == "done"
-        steps = hub.db.connection().execute(
-            "SELECT name, status FROM step_journal ORDER BY ordinal"
-        ).fetchall()
+        steps = (
+            hub.db.connection()
+            .execute("SELECT name, status FROM step_journal ORDER BY ordinal")
+            .fetchall()
+        )
     assert all(s["status"] == "committed" for s in steps), [tuple(s) for s in steps]
 
 
@@ -133,7 +181,7 @@ def test_sigkill_at_each_step_boundary_then_resume_lands_exactly_once(
 def test_sigkill_around_push_and_pr_opens_one_pull_request(tmp_path: Path, boundary: str) -> None:
     p, counter = _project(tmp_path, pr=True)
     origin = tmp_path / "origin.git"
-    subprocess.run(["git", "init", "--bare", "-q", str(origin)], check=True, env=p.env)  # noqa: S607
+    subprocess.run(["git", "init", "--bare", "-q", str(origin)], check=True, env=p.env)
     git(p.root, "remote", "add", "origin", str(origin), env=p.env)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -147,7 +195,8 @@ def test_sigkill_around_push_and_pr_opens_one_pull_request(tmp_path: Path, bound
 
     created = [c for c in calls.read_text().splitlines() if c.startswith("pr create")]
     assert len(created) == 1, (boundary, calls.read_text())
-    assert "--head animus/TASK-001" in created[0] and "--base main" in created[0]
+    assert "--head animus/TASK-001" in created[0]
+    assert "--base main" in created[0]
     pushed = git(origin, "rev-parse", "refs/heads/animus/TASK-001", env=p.env)
     assert pushed == git(p.root, "rev-parse", "animus/TASK-001", env=p.env)
     assert counter.read_text().split().count("edit") == 1

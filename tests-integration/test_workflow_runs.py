@@ -27,7 +27,9 @@ agents:
   critic: { tool: mock }
 """
 
-THREE_PHASES = AGENTS + """
+THREE_PHASES = (
+    AGENTS
+    + """
 phases:
   implement: { mode: agent, agent: builder, directive: "Implement.", idempotency: sideeffecting,
                commit_message: "implement greeting" }
@@ -48,11 +50,19 @@ workflows:
     post_success: { merge: { strategy: merge, target_branch: main } }
 default_workflow_ref: build
 """
+)
 
 
 def decision(verdict: str, reason: str, **extra: Any) -> dict[str, Any]:
-    return {"decision": {"verdict": verdict, "reason": reason, "confidence": 0.9, "risk": "low",
-                         **extra}}
+    return {
+        "decision": {
+            "verdict": verdict,
+            "reason": reason,
+            "confidence": 0.9,
+            "risk": "low",
+            **extra,
+        }
+    }
 
 
 def implement_scripts(p: WorkflowProject, counter: Path) -> None:
@@ -61,23 +71,42 @@ def implement_scripts(p: WorkflowProject, counter: Path) -> None:
         match: dict[str, Any] = {"phase": "implement"}
         if needle:
             match["prompt_contains"] = needle
-        p.script(f"1{3 - n}-implement-{n}", {"match": match, "steps": [
-            {"write_file": {"path": "greeting.txt", "content": f"hello v{n}\n"}},
-            {"run": {"command": f"echo implement >> {counter}"}},
-            {"text": f"implementation round {n}"},
-            decision("advance", f"round {n} written"),
-        ]})
+        p.script(
+            f"1{3 - n}-implement-{n}",
+            {
+                "match": match,
+                "steps": [
+                    {"write_file": {"path": "greeting.txt", "content": f"hello v{n}\n"}},
+                    {"run": {"command": f"echo implement >> {counter}"}},
+                    {"text": f"implementation round {n}"},
+                    decision("advance", f"round {n} written"),
+                ],
+            },
+        )
 
 
 def review_until(p: WorkflowProject, ok_round: int) -> None:
-    p.script("20-review-ok", {"match": {"phase": "review",
-                                        "prompt_contains": f"implementation round {ok_round}"},
-                              "steps": [{"text": "fine"}, decision("advance", "greeting is complete")]})
-    p.script("21-review-rework", {"match": {"phase": "review"}, "steps": [
-        {"text": "not yet"},
-        decision("rework", "greeting lacks a version bump",
-                 evidence=[{"kind": "code_review_issues", "description": "too short"}]),
-    ]})
+    p.script(
+        "20-review-ok",
+        {
+            "match": {"phase": "review", "prompt_contains": f"implementation round {ok_round}"},
+            "steps": [{"text": "fine"}, decision("advance", "greeting is complete")],
+        },
+    )
+    p.script(
+        "21-review-rework",
+        {
+            "match": {"phase": "review"},
+            "steps": [
+                {"text": "not yet"},
+                decision(
+                    "rework",
+                    "greeting lacks a version bump",
+                    evidence=[{"kind": "code_review_issues", "description": "too short"}],
+                ),
+            ],
+        },
+    )
 
 
 def run(p: WorkflowProject, task_id: str, **kw: Any) -> RunOutcome:
@@ -85,8 +114,9 @@ def run(p: WorkflowProject, task_id: str, **kw: Any) -> RunOutcome:
 
 
 def resume(p: WorkflowProject, workflow_id: str, **kw: Any) -> RunOutcome:
-    return execute(ExecuteRequest(project_root=p.root, workflow_id=workflow_id, resume=True,
-                                  env=p.env, **kw))
+    return execute(
+        ExecuteRequest(project_root=p.root, workflow_id=workflow_id, resume=True, env=p.env, **kw)
+    )
 
 
 def kinds(p: WorkflowProject, workflow_id: str) -> list[str]:
@@ -113,7 +143,9 @@ def test_two_rework_rounds_complete_merge_and_record_every_verdict(tmp_path: Pat
     assert git(p.root, "show", "main:greeting.txt", env=p.env) == "hello v3"
     with p.hub() as hub:
         assert hub.tasks.get(task).status.value == "done"
-        decisions = [(d.phase_id, d.decision.value, d.reason) for d in hub.runs.decisions(out.workflow_id)]
+        decisions = [
+            (d.phase_id, d.decision.value, d.reason) for d in hub.runs.decisions(out.workflow_id)
+        ]
         run_record = hub.runs.get(out.workflow_id)
         outputs = read_phase_outputs(hub.paths.phase_outputs_dir(out.workflow_id))
         checkpoints = hub.runs.checkpoints(out.workflow_id)
@@ -135,8 +167,10 @@ def test_two_rework_rounds_complete_merge_and_record_every_verdict(tmp_path: Pat
     assert outputs["review"]["attempt"] == 3
     assert len(checkpoints) >= 10  # start + one per phase end + completion
     events = kinds(p, out.workflow_id)
-    assert events[0] == "workflow_started" and events[-1] == "workflow_completed"
-    assert events.count("rework") == 2 and "merge_completed" in events
+    assert events[0] == "workflow_started"
+    assert events[-1] == "workflow_completed"
+    assert events.count("rework") == 2
+    assert "merge_completed" in events
     # the reviewer's reason reached the implementer's second prompt
     with p.hub() as hub:
         agent_log = (hub.paths.run_dir(out.workflow_id) / "events.jsonl").read_text()
@@ -156,12 +190,16 @@ def test_rework_exhaustion_escalates_and_blocks_the_task(tmp_path: Path) -> None
     with p.hub() as hub:
         t = hub.tasks.get(task)
         r = hub.runs.get(out.workflow_id)
-    assert t.status.value == "blocked" and "rework budget exhausted" in (t.blocked_reason or "")
-    assert r.status.value == "escalated" and r.machine_state.value == "human-escalated"
+    assert t.status.value == "blocked"
+    assert "rework budget exhausted" in (t.blocked_reason or "")
+    assert r.status.value == "escalated"
+    assert r.machine_state.value == "human-escalated"
     assert git(p.root, "ls-tree", "--name-only", "main", env=p.env).count("greeting.txt") == 0
 
 
-COMMAND_ROUTING = AGENTS + """
+COMMAND_ROUTING = (
+    AGENTS
+    + """
 phases:
   implement: { mode: agent, agent: builder, idempotency: sideeffecting }
   check:
@@ -184,6 +222,7 @@ workflows:
     worktree: skip
     phases: [implement, check, finish]
 """
+)
 
 
 def test_failing_command_routes_per_on_verdict(tmp_path: Path) -> None:
@@ -196,7 +235,8 @@ def test_failing_command_routes_per_on_verdict(tmp_path: Path) -> None:
         outputs = read_phase_outputs(hub.paths.phase_outputs_dir(out.workflow_id))
     # check failed (exit 3) and routed to repair, skipping finish
     assert d == [("implement", "advance"), ("check", "fail"), ("repair", "advance")]
-    assert outputs["check"]["exit_code"] == 3 and "checking" in outputs["check"]["output"]
+    assert outputs["check"]["exit_code"] == 3
+    assert "checking" in outputs["check"]["output"]
 
     task2 = p.create_task("second")
     out2 = run(p, task2, workflow_ref="plain-fail")
@@ -206,7 +246,9 @@ def test_failing_command_routes_per_on_verdict(tmp_path: Path) -> None:
         assert hub.tasks.get(task2).status.value == "blocked"
 
 
-MANUAL = AGENTS + """
+MANUAL = (
+    AGENTS
+    + """
 phases:
   implement: { mode: agent, agent: builder, idempotency: idempotent }
   signoff: { mode: manual, manual: { instructions: "Check the greeting." } }
@@ -220,18 +262,25 @@ workflows:
         on_verdict: { rework: { target: implement } }
       - done
 """
+)
 
 
 def test_manual_gate_waits_resumes_on_approve_and_routes_on_reject(tmp_path: Path) -> None:
     p = make_workflow_project(tmp_path, MANUAL)
-    p.script("10-implement-again", {"match": {"phase": "implement", "prompt_contains": "needs a smile"},
-                                    "steps": [{"text": "added a smile"}, decision("advance", "smiling")]})
+    p.script(
+        "10-implement-again",
+        {
+            "match": {"phase": "implement", "prompt_contains": "needs a smile"},
+            "steps": [{"text": "added a smile"}, decision("advance", "smiling")],
+        },
+    )
     task = p.create_task()
     out = run(p, task, workflow_ref="gated")
     assert (out.status, out.exit_code) == ("manual_pending", 3)
     with p.hub() as hub:
         r = hub.runs.get(out.workflow_id)
-        assert r.status.value == "paused" and r.current_phase == "signoff"
+        assert r.status.value == "paused"
+        assert r.current_phase == "signoff"
         record_manual_verdict(hub, out.workflow_id, approve=False, feedback="needs a smile")
     out = resume(p, out.workflow_id)
     assert out.status == "manual_pending"  # reworked implement, back at the gate
@@ -244,13 +293,16 @@ def test_manual_gate_waits_resumes_on_approve_and_routes_on_reject(tmp_path: Pat
     with p.hub() as hub:
         d = [(x.phase_id, x.decision.value, x.reason) for x in hub.runs.decisions(out.workflow_id)]
     assert d[1] == ("signoff", "rework", "needs a smile")
-    assert d[2][:2] == ("implement", "advance") and d[2][2] == "smiling"
+    assert d[2][:2] == ("implement", "advance")
+    assert d[2][2] == "smiling"
     assert d[3] == ("signoff", "advance", "ok")
     assert d[-1][0] == "done"
     assert "manual_pending" in kinds(p, out.workflow_id)
 
 
-SKIPPING = AGENTS + """
+SKIPPING = (
+    AGENTS
+    + """
 phases:
   implement: { mode: agent, agent: builder, idempotency: idempotent }
   docs-check: { mode: command, idempotency: idempotent, command: { program: "false" } }
@@ -262,6 +314,7 @@ workflows:
         skip_if: ["task.type == 'docs' or vars.fast == 'yes'", "task.priority in ['low']"]
       - implement
 """
+)
 
 
 def test_skip_if_skips(tmp_path: Path) -> None:
@@ -277,7 +330,9 @@ def test_skip_if_skips(tmp_path: Path) -> None:
     assert out.status == "failed"
 
 
-BUDGET = AGENTS + """
+BUDGET = (
+    AGENTS
+    + """
 phases:
   implement: { mode: agent, agent: builder, idempotency: idempotent }
   review: { mode: agent, agent: critic, idempotency: idempotent }
@@ -287,43 +342,62 @@ workflows:
     budget: { max_tokens: 1000, max_cost_usd: 5 }
     phases: [implement, review]
 """
+)
 
 
 def test_budget_exceeded_pauses_with_the_figures(tmp_path: Path) -> None:
     p = make_workflow_project(tmp_path, BUDGET)
-    p.script("10-implement", {"match": {"phase": "implement"}, "steps": [
-        {"usage": {"input": 1200, "output": 300, "cost": 0.25}},
-        {"text": "spent"}, decision("advance", "done"),
-    ]})
+    p.script(
+        "10-implement",
+        {
+            "match": {"phase": "implement"},
+            "steps": [
+                {"usage": {"input": 1200, "output": 300, "cost": 0.25}},
+                {"text": "spent"},
+                decision("advance", "done"),
+            ],
+        },
+    )
     task = p.create_task()
     out = run(p, task, workflow_ref="metered")
     assert (out.status, out.exit_code) == ("paused", 3)
     assert "1500 tokens of max_tokens 1000" in (out.reason or "")
     with p.hub() as hub:
         r = hub.runs.get(out.workflow_id)
-    assert r.status.value == "paused" and "budget exceeded" in (r.failure_reason or "")
+    assert r.status.value == "paused"
+    assert "budget exceeded" in (r.failure_reason or "")
     assert "budget_exceeded" in kinds(p, out.workflow_id)
     # resuming acknowledges the reported overrun and finishes the run
     assert resume(p, out.workflow_id).status == "completed"
 
 
-CONFLICTING = AGENTS + """
+CONFLICTING = (
+    AGENTS
+    + """
 phases:
-  implement: { mode: agent, agent: builder, idempotency: sideeffecting, commit_message: "change readme" }
+  implement:
+    { mode: agent, agent: builder, idempotency: sideeffecting, commit_message: "change readme" }
   wait: { mode: manual }
 workflows:
   - id: collide
     phases: [implement, wait]
     post_success: { merge: { strategy: merge, target_branch: main } }
 """
+)
 
 
 def test_merge_conflict_is_reported_and_the_operator_checkout_is_untouched(tmp_path: Path) -> None:
     p = make_workflow_project(tmp_path, CONFLICTING)
-    p.script("10-implement", {"match": {"phase": "implement"}, "steps": [
-        {"write_file": {"path": "README.md", "content": "agent version\n"}},
-        decision("advance", "rewrote the readme"),
-    ]})
+    p.script(
+        "10-implement",
+        {
+            "match": {"phase": "implement"},
+            "steps": [
+                {"write_file": {"path": "README.md", "content": "agent version\n"}},
+                decision("advance", "rewrote the readme"),
+            ],
+        },
+    )
     task = p.create_task()
     out = run(p, task, workflow_ref="collide")
     assert out.status == "manual_pending"
@@ -342,14 +416,17 @@ def test_merge_conflict_is_reported_and_the_operator_checkout_is_untouched(tmp_p
         t = hub.tasks.get(task)
         wt = Path(json.loads(r.to_json())["runner"]["worktree"]["path"])
     assert r.machine_state.value == "merge-conflict"
-    assert t.status.value == "blocked" and "README.md" in (t.blocked_reason or "")
+    assert t.status.value == "blocked"
+    assert "README.md" in (t.blocked_reason or "")
     events = [e for e in read_events(p.home.glob("*/runs").__next__() / out.workflow_id)]
     conflict = next(e for e in events if e["kind"] == "merge_conflict")
     assert conflict["payload"]["files"] == ["README.md"]
     assert wt.is_dir()  # the task's work is kept for resolution
 
 
-BAD_REFS = AGENTS + """
+BAD_REFS = (
+    AGENTS
+    + """
 phases:
   implement: { mode: agent, agent: nobody }
 workflows:
@@ -358,6 +435,7 @@ workflows:
       - implement
       - id: ghost
 """
+)
 
 
 def test_bad_references_fail_at_validation_with_file_and_line(tmp_path: Path) -> None:
@@ -366,12 +444,16 @@ def test_bad_references_fail_at_validation_with_file_and_line(tmp_path: Path) ->
     with pytest.raises(ConfigError) as info:
         run(p, task, workflow_ref="broken")
     text = str(info.value)
-    assert "workflows.yaml:" in text and "nobody" in text and "ghost" in text
+    assert "workflows.yaml:" in text
+    assert "nobody" in text
+    assert "ghost" in text
     with p.hub() as hub:
         assert hub.runs.list().total == 0  # nothing started
 
 
-BAD_TARGET = AGENTS + """
+BAD_TARGET = (
+    AGENTS
+    + """
 phases:
   implement: { mode: agent, agent: builder }
 workflows:
@@ -382,6 +464,7 @@ workflows:
       - id: implement
         skip_if: ["task.type === 'x'"]
 """
+)
 
 
 def test_invalid_verdict_target_and_skip_if_fail_at_validation(tmp_path: Path) -> None:

@@ -28,7 +28,15 @@ __all__ = ["run_agent_step"]
 
 CONTROL_POLL_SECS = 0.25
 # Agent events forwarded to the workflow event stream (the full log is events.jsonl).
-_FORWARDED = {"started", "output_chunk", "tool_call", "tool_result", "error", "finished", "decision"}
+_FORWARDED = {
+    "started",
+    "output_chunk",
+    "tool_call",
+    "tool_result",
+    "error",
+    "finished",
+    "decision",
+}
 
 
 def _subject(ex: WorkflowExecution) -> SubjectInfo:
@@ -89,8 +97,11 @@ def _runner(ex: WorkflowExecution) -> AgentPhaseRunner:
             if record.get("type") in _FORWARDED:
                 ex.events.emit(
                     "phase_event",
-                    {"type": record.get("type"), "attempt": record.get("attempt"),
-                     "payload": record.get("payload")},
+                    {
+                        "type": record.get("type"),
+                        "attempt": record.get("attempt"),
+                        "payload": record.get("payload"),
+                    },
                     record.get("phase_id"),
                 )
 
@@ -158,12 +169,17 @@ async def run_agent_step(
             agent_id=agent_id,
             agent_profile=ex.definition.agents.get(agent_id) if agent_id else None,
             project_root=ex.hub.project_root,
-            mcp_servers={n: ex.definition.mcp_servers[n] for n in names if n in ex.definition.mcp_servers},
+            mcp_servers={
+                n: ex.definition.mcp_servers[n] for n in names if n in ex.definition.mcp_servers
+            },
             resume=plan == "resume",
         )
         outcome = await _run_watched(ex, request)
         if outcome.status == "cancelled" and ex.stop_request:
-            ex.steps.fail(ordinal, {"reason": f"{ex.stop_request} requested", "session_id": outcome.session_id})
+            ex.steps.fail(
+                ordinal,
+                {"reason": f"{ex.stop_request} requested", "session_id": outcome.session_id},
+            )
             ex.check_control(boundary=True)
         result = result_payload(outcome)
     ex.steps.effect_done("agent")

@@ -50,7 +50,7 @@ def recovery_plan(
     saved = None
     try:
         saved = read_session_file(session_file_path(run_dir, phase_id))
-    except Exception:  # noqa: BLE001 - a damaged session file counts as no session
+    except Exception:
         saved = None
     if saved is not None and saved.attempt == attempt and saved.session_id:
         if saved.status == "completed" and prior_status == "intent":
@@ -63,8 +63,12 @@ def recovery_plan(
         f"phase {phase_id!r} (attempt {attempt}) was interrupted inside its agent step before "
         f"the agent session started or was recorded, and the phase is {idempotency}: running "
         "it again could repeat its side effects",
-        details={"phase_id": phase_id, "step": "agent", "attempt": attempt,
-                 "idempotency": idempotency},
+        details={
+            "phase_id": phase_id,
+            "step": "agent",
+            "attempt": attempt,
+            "idempotency": idempotency,
+        },
         hint="check the worktree, then run 'animus workflow resume RUN --force' to run the "
         "phase again (or mark the phase idempotency: idempotent)",
     )

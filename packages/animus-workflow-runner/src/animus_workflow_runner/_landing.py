@@ -52,15 +52,19 @@ def land(ex: WorkflowExecution) -> dict[str, Any]:
         done, pr = _step(ex, base + 1, "pr")
         if not done:
             body = f"Opened by Animus workflow run {ex.run.id} ({ex.run.workflow_ref})."
-            result = create_pr(
-                root, branch, base=target, title=_title(ex), body=body,
+            opened = create_pr(
+                root,
+                branch,
+                base=target,
+                title=_title(ex),
+                body=body,
                 gh_bin=ex.env.get("ANIMUS_GH_BIN", "gh"),
             )
-            pr = result.model_dump(mode="json")
+            pr = opened.model_dump(mode="json")
             ex.steps.effect_done("pr")
-            if result.status == "unavailable":
+            if opened.status == "unavailable":
                 ex.steps.fail(base + 1, pr)
-                ex.finish_failed(f"could not open a pull request: {result.reason}")
+                ex.finish_failed(f"could not open a pull request: {opened.reason}")
             ex.steps.commit("pr", base + 1, pr)
         ex.events.emit("pr_opened", {"push": pushed, "pr": pr})
         return {"action": "pr", "push": pushed, "pr": pr}
@@ -86,10 +90,13 @@ def land(ex: WorkflowExecution) -> dict[str, Any]:
                     f"merge conflict landing {branch} on {target}: "
                     f"{', '.join(files) or 'unknown files'}"
                 )
-                ex.events.emit("merge_conflict", {"files": files, "branch": branch,
-                                                  "target_branch": target})
+                ex.events.emit(
+                    "merge_conflict", {"files": files, "branch": branch, "target_branch": target}
+                )
             else:
-                reason = f"cannot land {branch} on {target}: {result.reason or ''} {result.hint or ''}"
+                reason = (
+                    f"cannot land {branch} on {target}: {result.reason or ''} {result.hint or ''}"
+                )
                 ex.events.emit("merge_blocked", merged)
             ex.state["merge"] = merged
             ex.finish_failed(
@@ -103,7 +110,10 @@ def land(ex: WorkflowExecution) -> dict[str, Any]:
     spec = ex.definition.workflow.get("worktree") or {}
     if merge.get("cleanup_worktree", True) and spec.get("cleanup", True):
         cleaned = cleanup_worktree(
-            root, worktree["path"], branch, target_branch=target,
+            root,
+            worktree["path"],
+            branch,
+            target_branch=target,
             worktrees_dir=ex.hub.paths.worktrees_dir,
         )
         landed["cleanup"] = cleaned.model_dump(mode="json")

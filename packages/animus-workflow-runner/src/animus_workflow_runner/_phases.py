@@ -27,7 +27,12 @@ from animus_protocol.workflow import WorkflowDecisionRecord
 from animus_workflow_runner import _agent_phase
 from animus_workflow_runner.command_phase import command_cwd, run_command_phase
 from animus_workflow_runner.conditions import evaluate_any
-from animus_workflow_runner.git import commit_changes, ensure_identity, ensure_worktree
+from animus_workflow_runner.git import (
+    WorktreeMode,
+    commit_changes,
+    ensure_identity,
+    ensure_worktree,
+)
 from animus_workflow_runner.outputs import write_phase_output
 
 if TYPE_CHECKING:
@@ -53,11 +58,15 @@ class Route:
 def ensure_execution_dir(ex: WorkflowExecution) -> None:
     """The managed worktree (or the project root), found again on every (re)start."""
     spec = ex.definition.workflow.get("worktree") or {}
-    mode = spec.get("mode") or "auto"
+    mode: WorktreeMode = spec.get("mode") or "auto"
     root = ex.hub.project_root
     if not ex.run.task_id:
-        ex.state["worktree"] = {"path": str(root), "branch": None, "mode_effective": "project_root",
-                                "reason": "only task subjects get a managed worktree"}
+        ex.state["worktree"] = {
+            "path": str(root),
+            "branch": None,
+            "mode_effective": "project_root",
+            "reason": "only task subjects get a managed worktree",
+        }
         return
     info = ensure_worktree(
         root, ex.hub.paths.worktrees_dir, ex.run.task_id, base_ref=spec.get("base_ref"), mode=mode
@@ -122,8 +131,13 @@ async def run_phase(ex: WorkflowExecution, index: int) -> Route:
         if hit is not None:
             return _skip(ex, index, pid, hit.text)
         attempt = int(ex.state["phase_attempts"].get(pid, 0)) + 1
-        in_phase = {"index": index, "phase_id": pid, "attempt": attempt,
-                    "ordinal": int(ex.state["ordinal"]), "started_at": utc_now_str()}
+        in_phase = {
+            "index": index,
+            "phase_id": pid,
+            "attempt": attempt,
+            "ordinal": int(ex.state["ordinal"]),
+            "started_at": utc_now_str(),
+        }
         ex.state["in_phase"] = in_phase
         record.status = PhaseExecutionStatus.RUNNING
         record.started_at = utc_now()
@@ -137,7 +151,8 @@ async def run_phase(ex: WorkflowExecution, index: int) -> Route:
     else:
         ex.run.current_phase = pid
         ex.events.emit(
-            "phase_started", {"attempt": in_phase["attempt"], "mode": entry["mode"], "resumed": True},
+            "phase_started",
+            {"attempt": in_phase["attempt"], "mode": entry["mode"], "resumed": True},
             pid,
         )
     attempt = int(in_phase["attempt"])
@@ -159,7 +174,7 @@ async def run_phase(ex: WorkflowExecution, index: int) -> Route:
         with contextlib.suppress(Exception):
             ex.pause(exc.message)
         raise
-    return _end_phase(ex, index, entry, attempt, result, commit)
+    return _end_phase(ex, index, entry=entry, attempt=attempt, result=result, commit=commit)
 
 
 def _skip(ex: WorkflowExecution, index: int, pid: str, text: str) -> Route:
@@ -239,8 +254,9 @@ def _manual_gate(ex: WorkflowExecution, entry: dict[str, Any], attempt: int) -> 
         "since": utc_now_str(),
     }
     ex.run.machine_state = WorkflowMachineState.PAUSED
-    ex.pause(f"waiting on manual gate {pid!r}: {spec.get('instructions') or ''}".strip(), manual=True)
-    raise AssertionError("unreachable")  # pause() always raises
+    ex.pause(
+        f"waiting on manual gate {pid!r}: {spec.get('instructions') or ''}".strip(), manual=True
+    )
 
 
 def _commit_step(
@@ -281,19 +297,25 @@ def _decision_record(result: dict[str, Any], pid: str) -> WorkflowDecisionRecord
 
     record = decision_record_from(result, pid)
     if result.get("mode") in ("command", "manual"):
-        record.source = DecisionSource.FALLBACK if result.get("mode") == "command" else DecisionSource.LLM
+        record.source = (
+            DecisionSource.FALLBACK if result.get("mode") == "command" else DecisionSource.LLM
+        )
     return record
 
 
 def _index_of(ex: WorkflowExecution, target: str, near: int, backwards: bool) -> int | None:
     ids = [p["id"] for p in ex.definition.phases]
-    order = list(range(near, -1, -1)) + list(range(near + 1, len(ids))) if backwards else (
-        list(range(near + 1, len(ids))) + list(range(near, -1, -1))
+    order = (
+        list(range(near, -1, -1)) + list(range(near + 1, len(ids)))
+        if backwards
+        else (list(range(near + 1, len(ids))) + list(range(near, -1, -1)))
     )
     return next((i for i in order if ids[i] == target), None)
 
 
-def _rework_target(ex: WorkflowExecution, index: int, configured: str | None, repeat: bool) -> str | None:
+def _rework_target(
+    ex: WorkflowExecution, index: int, configured: str | None, repeat: bool
+) -> str | None:
     if configured:
         return configured
     phases = ex.definition.phases
@@ -306,7 +328,10 @@ def _rework_target(ex: WorkflowExecution, index: int, configured: str | None, re
 
 
 def _route(
-    ex: WorkflowExecution, index: int, entry: dict[str, Any], record: WorkflowDecisionRecord,
+    ex: WorkflowExecution,
+    index: int,
+    entry: dict[str, Any],
+    record: WorkflowDecisionRecord,
     verdict: str,
 ) -> Route:
     pid = str(entry["id"])
@@ -323,8 +348,9 @@ def _route(
     if target == "":
         if key in ("advance", "skip"):
             return Route("complete", phase_id=pid)
-        return Route("fail", reason=f"phase {pid} ended the run ({verdict}): {record.reason}",
-                     phase_id=pid)
+        return Route(
+            "fail", reason=f"phase {pid} ended the run ({verdict}): {record.reason}", phase_id=pid
+        )
     if key in ("advance", "skip"):
         if target:
             found = _index_of(ex, target, index, backwards=False)
@@ -341,8 +367,11 @@ def _route(
     tgt = _rework_target(ex, index, target, action == "repeat")
     found = _index_of(ex, tgt, index, backwards=True) if tgt else None
     if tgt is None or found is None:
-        return Route("fail", reason=f"phase {pid} asked for rework but no phase can be reworked: "
-                     f"{record.reason}", phase_id=pid)
+        return Route(
+            "fail",
+            reason=f"phase {pid} asked for rework but no phase can be reworked: {record.reason}",
+            phase_id=pid,
+        )
     limit = entry.get("max_rework_attempts")
     limit = DEFAULT_MAX_REWORK if limit is None else int(limit)
     count = int(ex.run.rework_counts.get(tgt, 0)) + 1
@@ -362,7 +391,9 @@ def _budget_route(ex: WorkflowExecution, pid: str, entry: dict[str, Any]) -> Rou
     phase_budget = entry.get("budget")
     if phase_budget:
         pu = usage["phases"].get(pid, {})
-        checks.append((f"phase {pid}", phase_budget, int(pu.get("tokens", 0)), float(pu.get("cost_usd", 0.0))))
+        checks.append(
+            (f"phase {pid}", phase_budget, int(pu.get("tokens", 0)), float(pu.get("cost_usd", 0.0)))
+        )
     run_budget = ex.definition.workflow.get("budget")
     if run_budget:
         checks.append(("run", run_budget, int(usage["tokens"]), float(usage["cost_usd"])))
@@ -382,8 +413,14 @@ def _budget_route(ex: WorkflowExecution, pid: str, entry: dict[str, Any]) -> Rou
         reason = f"budget exceeded: {scope} used {' and '.join(over)} (on_exceed: {on_exceed})"
         ex.events.emit(
             "budget_exceeded",
-            {"scope": scope, "tokens": tokens, "cost_usd": cost, "budget": budget,
-             "on_exceed": on_exceed, "reason": reason},
+            {
+                "scope": scope,
+                "tokens": tokens,
+                "cost_usd": cost,
+                "budget": budget,
+                "on_exceed": on_exceed,
+                "reason": reason,
+            },
             pid,
         )
         ex.state.setdefault("budget_acknowledged", []).append(key)
@@ -397,6 +434,7 @@ def _budget_route(ex: WorkflowExecution, pid: str, entry: dict[str, Any]) -> Rou
 def _end_phase(
     ex: WorkflowExecution,
     index: int,
+    *,
     entry: dict[str, Any],
     attempt: int,
     result: dict[str, Any],
@@ -439,7 +477,11 @@ def _end_phase(
     route = _route(ex, index, entry, record, verdict)
     budget = _budget_route(ex, pid, entry)
     ex.record_decision(record)
-    ex.state["outputs"][pid] = {"summary": output[-_SUMMARY_CHARS:], "verdict": verdict, "attempt": attempt}
+    ex.state["outputs"][pid] = {
+        "summary": output[-_SUMMARY_CHARS:],
+        "verdict": verdict,
+        "attempt": attempt,
+    }
     ex.state["phase_attempts"][pid] = attempt
     ex.state["ordinal"] = int(ex.state["in_phase"]["ordinal"]) + 2
     ex.state["in_phase"] = None
@@ -452,7 +494,11 @@ def _end_phase(
     exec_record.status = PhaseExecutionStatus.FAILED if failed else PhaseExecutionStatus.SUCCESS
     exec_record.error_message = record.reason if failed else None
     ex.run.machine_state = WorkflowMachineState.EVALUATE_TRANSITION
-    if route.kind == "goto" and route.reason and record.decision in (DecisionAction.REWORK, DecisionAction.REPEAT):
+    if (
+        route.kind == "goto"
+        and route.reason
+        and record.decision in (DecisionAction.REWORK, DecisionAction.REPEAT)
+    ):
         tgt = route.reason
         count = int(ex.run.rework_counts.get(tgt, 0)) + 1
         ex.run.rework_counts[tgt] = count
@@ -473,8 +519,10 @@ def _end_phase(
     )
     if route.kind in ("next", "goto", "complete"):
         ex.run.current_phase_index = (
-            index + 1 if route.kind == "next"
-            else len(ex.definition.phases) if route.kind == "complete"
+            index + 1
+            if route.kind == "next"
+            else len(ex.definition.phases)
+            if route.kind == "complete"
             else int(route.target_index or 0)
         )
     if budget is not None and route.kind in ("next", "goto", "complete"):
@@ -488,13 +536,24 @@ def _end_phase(
         ex.checkpoint(CheckpointReason.STATUS_CHANGE, pid)
     elif control is not None:
         ex.save(control=control)
-    _emit_phase_end(ex, pid, entry, attempt, record, verdict, result, commit, route)
+    _emit_phase_end(
+        ex,
+        pid,
+        entry=entry,
+        attempt=attempt,
+        record=record,
+        verdict=verdict,
+        result=result,
+        commit=commit,
+        route=route,
+    )
     return route
 
 
 def _emit_phase_end(
     ex: WorkflowExecution,
     pid: str,
+    *,
     entry: dict[str, Any],
     attempt: int,
     record: WorkflowDecisionRecord,
@@ -520,19 +579,29 @@ def _emit_phase_end(
     kind = "phase_failed" if record.decision is DecisionAction.FAIL else "phase_completed"
     ex.events.emit(
         kind,
-        {"attempt": attempt, "mode": entry["mode"], "verdict": verdict,
-         "commit": (commit or {}).get("commit") if (commit or {}).get("committed") else None,
-         "exit_code": result.get("exit_code")},
+        {
+            "attempt": attempt,
+            "mode": entry["mode"],
+            "verdict": verdict,
+            "commit": (commit or {}).get("commit") if (commit or {}).get("committed") else None,
+            "exit_code": result.get("exit_code"),
+        },
         pid,
     )
     rework = ex.state.get("rework")
-    if rework and rework.get("from_phase") == pid and record.decision in (
-        DecisionAction.REWORK, DecisionAction.REPEAT
+    if (
+        rework
+        and rework.get("from_phase") == pid
+        and record.decision in (DecisionAction.REWORK, DecisionAction.REPEAT)
     ):
         ex.events.emit(
             "rework",
-            {"target": rework["target"], "count": rework["attempt"],
-             "max_attempts": rework["max_attempts"], "reason": rework["reason"]},
+            {
+                "target": rework["target"],
+                "count": rework["attempt"],
+                "max_attempts": rework["max_attempts"],
+                "reason": rework["reason"],
+            },
             pid,
         )
     ex.history(

@@ -41,7 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     from animus_workflow_runner import __version__
 
     parser = _Parser(prog="animus-workflow-runner", description="Run one Animus workflow.")
-    parser.add_argument("--version", action="version", version=f"animus-workflow-runner {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"animus-workflow-runner {__version__}"
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     ex = sub.add_parser("execute", help="run (or resume) one workflow run")
     ex.add_argument("--project-root", required=True)
@@ -71,7 +73,6 @@ def _vars(pairs: Sequence[str]) -> dict[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from animus_protocol.envelope import AnimusError
-
     from animus_workflow_runner.engine import ExecuteRequest, execute
 
     payload: Any = None
@@ -111,8 +112,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     sys.stdout.write(
         json.dumps(
-            {"workflow_id": outcome.workflow_id, "status": outcome.status,
-             "machine_state": outcome.machine_state, "reason": outcome.reason},
+            {
+                "workflow_id": outcome.workflow_id,
+                "status": outcome.status,
+                "machine_state": outcome.machine_state,
+                "reason": outcome.reason,
+            },
         )
         + "\n"
     )

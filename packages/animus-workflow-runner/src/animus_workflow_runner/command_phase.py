@@ -37,9 +37,9 @@ def command_cwd(spec: Mapping[str, Any], project_root: Path, task_root: Path) ->
 
 
 def _last_json_object(text: str) -> Any:
-    for line in reversed(text.strip().splitlines()):
-        line = line.strip()
-        if line.startswith("{") or line.startswith("["):
+    for raw in reversed(text.strip().splitlines()):
+        line = raw.strip()
+        if line.startswith(("{", "[")):
             with contextlib.suppress(ValueError):
                 return json.loads(line)
     with contextlib.suppress(ValueError):
@@ -68,7 +68,7 @@ def run_command_phase(
     exit_code: int | None
     try:
         with log_path.open("wb") as log:
-            proc = subprocess.Popen(  # noqa: S603 - the operator's configured command
+            proc = subprocess.Popen(
                 [program, *args],
                 cwd=cwd,
                 env=full_env,
@@ -87,13 +87,23 @@ def run_command_phase(
                 exit_code = None
     except FileNotFoundError:
         return _result(
-            spec, phase_id, success=False, exit_code=None, output="",
-            reason=f"command {program!r} was not found (cwd {cwd})", started=started,
+            spec,
+            phase_id,
+            success=False,
+            exit_code=None,
+            output="",
+            reason=f"command {program!r} was not found (cwd {cwd})",
+            started=started,
         )
     except NotADirectoryError:
         return _result(
-            spec, phase_id, success=False, exit_code=None, output="",
-            reason=f"command working directory {cwd} does not exist", started=started,
+            spec,
+            phase_id,
+            success=False,
+            exit_code=None,
+            output="",
+            reason=f"command working directory {cwd} does not exist",
+            started=started,
         )
     output = log_path.read_text(encoding="utf-8", errors="replace")
     excerpt = output if len(output) <= limit else "…" + output[-limit:]
@@ -101,9 +111,8 @@ def run_command_phase(
         success, reason = False, f"{program} timed out after {timeout:g}s"
     else:
         success = exit_code in ok_codes
-        reason = (
-            f"{program} exited {exit_code}"
-            + ("" if success else f" (success: {', '.join(map(str, ok_codes))})")
+        reason = f"{program} exited {exit_code}" + (
+            "" if success else f" (success: {', '.join(map(str, ok_codes))})"
         )
     pattern = spec.get("failure_pattern")
     if success and pattern and re.search(str(pattern), output, re.MULTILINE):
@@ -112,7 +121,12 @@ def run_command_phase(
     if not success and tail:
         reason += f": {tail[0][:300]}"
     result = _result(
-        spec, phase_id, success=success, exit_code=exit_code, output=excerpt, reason=reason,
+        spec,
+        phase_id,
+        success=success,
+        exit_code=exit_code,
+        output=excerpt,
+        reason=reason,
         started=started,
     )
     if spec.get("parse_json_output"):

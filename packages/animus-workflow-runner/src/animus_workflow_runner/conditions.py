@@ -95,7 +95,9 @@ class _Parser:
     def expect_op(self, op: str) -> None:
         tok = self.take()
         if tok.kind != "op" or tok.text != op:
-            raise ConditionError(f"expected {op!r}, found {tok.text or 'end of text'!r}", tok.pos + 1)
+            raise ConditionError(
+                f"expected {op!r}, found {tok.text or 'end of text'!r}", tok.pos + 1
+            )
 
     def parse(self) -> Node:
         node = self.or_expr()
@@ -203,10 +205,7 @@ def evaluate_any(conditions: Sequence[Condition], context: Mapping[str, Any]) ->
 def _lookup(parts: tuple[str, ...], context: Mapping[str, Any]) -> Any:
     value: Any = context
     for part in parts:
-        if isinstance(value, Mapping):
-            value = value.get(part)
-        else:
-            value = getattr(value, part, None)
+        value = value.get(part) if isinstance(value, Mapping) else getattr(value, part, None)
         if value is None:
             return None
     if hasattr(value, "value") and not isinstance(value, (str, int, float, bool)):

@@ -32,7 +32,12 @@ __all__ = [
 ]
 
 TERMINAL_STATUSES = frozenset(
-    {WorkflowStatus.COMPLETED, WorkflowStatus.FAILED, WorkflowStatus.ESCALATED, WorkflowStatus.CANCELLED}
+    {
+        WorkflowStatus.COMPLETED,
+        WorkflowStatus.FAILED,
+        WorkflowStatus.ESCALATED,
+        WorkflowStatus.CANCELLED,
+    }
 )
 
 
@@ -60,7 +65,7 @@ def save_run(hub: ServiceHub, run: WorkflowRun, *, control: dict[str, Any] | Non
         if control is None:
             try:
                 stored = hub.runs.get(run.id)
-            except Exception:  # noqa: BLE001 - a first save has nothing stored yet
+            except Exception:
                 stored = None
             control = control_of(stored) if stored is not None else control_of(run)
         _set_extra(run, "control", control)
@@ -91,7 +96,9 @@ def runner_alive(run: WorkflowRun) -> bool:
     return started is not None and started == state.get("process_start_time")
 
 
-def request_action(hub: ServiceHub, workflow_id: str, action: str, *, by: str = "cli") -> WorkflowRun:
+def request_action(
+    hub: ServiceHub, workflow_id: str, action: str, *, by: str = "cli"
+) -> WorkflowRun:
     """Ask a run to ``pause`` or ``cancel``. A finished run is a ConflictError.
 
     A run whose runner is gone (paused, waiting on a manual gate, or crashed) is changed
@@ -165,7 +172,6 @@ def settle_offline(hub: ServiceHub, workflow_id: str, action: str) -> WorkflowRu
     """Apply a pause/cancel request to a run no live runner owns (paused, waiting, crashed)."""
     from animus_protocol.statuses import CheckpointReason, WorkflowMachineState
     from animus_protocol.timeutil import utc_now
-
     from animus_workflow_runner.events import WorkflowEventSink
 
     with hub.db.transaction():
@@ -188,7 +194,9 @@ def settle_offline(hub: ServiceHub, workflow_id: str, action: str) -> WorkflowRu
         hub.runs.save(run)
     if changed:
         reason = CheckpointReason.CANCEL if action == "cancel" else CheckpointReason.PAUSE
-        hub.runs.add_checkpoint(workflow_id, reason, run.current_phase, run.machine_state, run.status)
+        hub.runs.add_checkpoint(
+            workflow_id, reason, run.current_phase, run.machine_state, run.status
+        )
         sink = WorkflowEventSink(hub.paths.run_dir(workflow_id), workflow_id)
         try:
             kind = "workflow_cancelled" if action == "cancel" else "workflow_paused"
@@ -206,7 +214,10 @@ def settle_offline(hub: ServiceHub, workflow_id: str, action: str) -> WorkflowRu
             task = hub.tasks.get(run.task_id)
             if task.status.value not in ("done", "cancelled"):
                 hub.tasks.set_status(
-                    run.task_id, "cancelled", force=True, reason=f"workflow {workflow_id} cancelled",
+                    run.task_id,
+                    "cancelled",
+                    force=True,
+                    reason=f"workflow {workflow_id} cancelled",
                     by=f"workflow {workflow_id}",
                 )
     return hub.runs.get(workflow_id)

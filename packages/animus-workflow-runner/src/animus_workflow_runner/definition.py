@@ -69,9 +69,7 @@ def resolve_workflow_ref(explicit: str | None, dispatch: str | None, default: st
     return explicit or dispatch or default or DEFAULT_WORKFLOW_REF
 
 
-def _parse_conditions(
-    phases: list[dict[str, Any]], locate: Any
-) -> dict[int, list[Condition]]:
+def _parse_conditions(phases: list[dict[str, Any]], locate: Any) -> dict[int, list[Condition]]:
     out: dict[int, list[Condition]] = {}
     problems: list[ConfigDiagnostic] = []
     for index, phase in enumerate(phases):

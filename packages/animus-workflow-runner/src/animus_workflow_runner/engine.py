@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from animus_core.hub import ServiceHub
 from animus_protocol.envelope import ConflictError, InvalidInputError, NotFoundError
@@ -102,13 +102,15 @@ class ExecuteRequest:
 @dataclass
 class RunOutcome:
     workflow_id: str
-    status: str  # completed | failed | escalated | merge_conflict | paused | manual_pending | cancelled
+    status: (
+        str  # completed | failed | escalated | merge_conflict | paused | manual_pending | cancelled
+    )
     exit_code: int
     reason: str | None = None
     machine_state: str | None = None
 
 
-class _Stop(Exception):  # noqa: N818 - control flow, not an error
+class _Stop(Exception):
     """Leaves the loop with an outcome already recorded on the run."""
 
     def __init__(self, outcome: RunOutcome) -> None:
@@ -128,7 +130,11 @@ def _parse_subject(value: str) -> SubjectRef:
             details={"subject": value},
         )
     kind = canonical_subject_kind(kind)
-    return task_ref(ident.strip()) if kind == "animus.task" else SubjectRef(kind=kind, id=ident.strip())
+    return (
+        task_ref(ident.strip())
+        if kind == "animus.task"
+        else SubjectRef(kind=kind, id=ident.strip())
+    )
 
 
 class WorkflowExecution:
@@ -311,7 +317,7 @@ class WorkflowExecution:
             self.hub.tasks.set_status(
                 self.run.task_id, status, force=True, reason=reason, by=f"workflow {self.run.id}"
             )
-        except Exception as exc:  # noqa: BLE001 - projection is best effort, recorded
+        except Exception as exc:
             with contextlib.suppress(Exception):
                 self.hub.errors.record(
                     "projection",
@@ -404,9 +410,13 @@ class WorkflowExecution:
         control.pop("requested_action", None)
         if action == "cancel":
             self.finish_cancelled(control)
-        self.pause(f"paused on request ({control.get('requested_by') or 'signal'})", control=control)
+        self.pause(
+            f"paused on request ({control.get('requested_by') or 'signal'})", control=control
+        )
 
-    def pause(self, reason: str, *, control: dict[str, Any] | None = None, manual: bool = False) -> None:
+    def pause(
+        self, reason: str, *, control: dict[str, Any] | None = None, manual: bool = False
+    ) -> NoReturn:
         self.run.status = WorkflowStatus.PAUSED
         self.run.machine_state = WorkflowMachineState.PAUSED
         self.state["paused_reason"] = reason
@@ -414,7 +424,9 @@ class WorkflowExecution:
         self.save(control=control)
         self.checkpoint(CheckpointReason.PAUSE, self.run.current_phase)
         if manual:
-            self.events.emit("manual_pending", dict(self.state.get("manual") or {}), self.run.current_phase)
+            self.events.emit(
+                "manual_pending", dict(self.state.get("manual") or {}), self.run.current_phase
+            )
         self.events.emit("workflow_paused", {"reason": reason}, self.run.current_phase)
         self.history("workflow-paused", reason)
         raise _Stop(
@@ -427,7 +439,7 @@ class WorkflowExecution:
             )
         )
 
-    def finish_cancelled(self, control: dict[str, Any] | None = None) -> None:
+    def finish_cancelled(self, control: dict[str, Any] | None = None) -> NoReturn:
         self.run.status = WorkflowStatus.CANCELLED
         self.run.machine_state = WorkflowMachineState.CANCELLED
         self.run.completed_at = utc_now()
@@ -448,7 +460,7 @@ class WorkflowExecution:
         machine: WorkflowMachineState | None = None,
         status_name: str | None = None,
         phase_id: str | None = None,
-    ) -> None:
+    ) -> NoReturn:
         self.run.status = WorkflowStatus.ESCALATED if escalated else WorkflowStatus.FAILED
         self.run.machine_state = machine or (
             WorkflowMachineState.HUMAN_ESCALATED if escalated else WorkflowMachineState.FAILED
@@ -459,8 +471,11 @@ class WorkflowExecution:
         self.checkpoint(CheckpointReason.STATUS_CHANGE, phase_id or self.run.current_phase)
         self.events.emit(
             "workflow_failed",
-            {"reason": reason, "status": self.run.status.value,
-             "machine_state": self.run.machine_state.value},
+            {
+                "reason": reason,
+                "status": self.run.status.value,
+                "machine_state": self.run.machine_state.value,
+            },
             phase_id,
         )
         self.history("workflow-failed", reason)
@@ -486,8 +501,9 @@ class WorkflowExecution:
         elif route.kind == "fail":
             self.finish_failed(route.reason or "phase failed", phase_id=route.phase_id)
         elif route.kind == "escalate":
-            self.finish_failed(route.reason or "rework budget exhausted", escalated=True,
-                               phase_id=route.phase_id)
+            self.finish_failed(
+                route.reason or "rework budget exhausted", escalated=True, phase_id=route.phase_id
+            )
         elif route.kind == "pause":
             self.pause(route.reason or "paused")
         elif route.kind == "manual":
@@ -505,8 +521,11 @@ class WorkflowExecution:
         self.checkpoint(CheckpointReason.STATUS_CHANGE)
         self.events.emit(
             "workflow_completed",
-            {"usage": self.state.get("usage"), "landing": landed,
-             "decisions": len(self.run.decision_history)},
+            {
+                "usage": self.state.get("usage"),
+                "landing": landed,
+                "decisions": len(self.run.decision_history),
+            },
         )
         self.history("workflow-completed", f"workflow {self.run.workflow_ref} completed")
         self.project_task("done", f"workflow {self.run.id} completed")
@@ -524,7 +543,11 @@ def decision_record_from(data: Mapping[str, Any], phase_id: str) -> WorkflowDeci
         return WorkflowDecisionRecord.from_wire(data["decision_record"])
     decision = PhaseDecision.from_wire(data["decision"]) if data.get("decision") else None
     verdict = decision.verdict.value if decision else "fail"
-    action = DecisionAction.parse(verdict) if verdict in ("advance", "rework", "skip", "fail") else DecisionAction.FAIL
+    action = (
+        DecisionAction.parse(verdict)
+        if verdict in ("advance", "rework", "skip", "fail")
+        else DecisionAction.FAIL
+    )
     return WorkflowDecisionRecord(
         phase_id=phase_id,
         source=DecisionSource.FALLBACK,
@@ -547,4 +570,3 @@ def execute(request: ExecuteRequest, *, hub: ServiceHub | None = None) -> RunOut
     finally:
         if own:
             hub.close()
-

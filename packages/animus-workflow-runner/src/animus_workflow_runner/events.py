@@ -65,7 +65,9 @@ class WorkflowEventSink:
         self._socket_dead = socket_path is None
         self.listener = listener
 
-    def emit(self, kind: str, payload: dict[str, Any] | None = None, phase_id: str | None = None) -> dict[str, Any]:
+    def emit(
+        self, kind: str, payload: dict[str, Any] | None = None, phase_id: str | None = None
+    ) -> dict[str, Any]:
         self.seq += 1
         record: dict[str, Any] = {
             "seq": self.seq,
@@ -129,5 +131,7 @@ def read_events(run_dir: Path, phase_id: str | None = None) -> Iterator[dict[str
                 record = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(record, dict) and (phase_id is None or record.get("phase_id") == phase_id):
+            if isinstance(record, dict) and (
+                phase_id is None or record.get("phase_id") == phase_id
+            ):
                 yield record

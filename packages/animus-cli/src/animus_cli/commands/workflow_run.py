@@ -80,7 +80,7 @@ def spawn_runner(hub: ServiceHub, args: list[str], run_id: str) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     log = (run_dir / "runner.log").open("ab")
     try:
-        proc = subprocess.Popen(  # noqa: S603 - our own executable, argv built here
+        proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -138,6 +138,7 @@ def _run_sync(request: Any) -> int:
 @click.option("--input-json", default=None, help="JSON input handed to the run.")
 @click.option("--sync", is_flag=True, help="Run in this terminal and show progress.")
 def run_command(
+    *,
     workflow_ref: str,
     task_id: str | None,
     subject: str | None,
