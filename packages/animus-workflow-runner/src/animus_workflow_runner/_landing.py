@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from animus_protocol.statuses import WorkflowMachineState
+from animus_workflow_runner._worktree import git_identity
 from animus_workflow_runner.git import cleanup_worktree, create_pr, merge_branch, push_branch
 
 if TYPE_CHECKING:
@@ -41,8 +42,6 @@ def land(ex: WorkflowExecution) -> dict[str, Any]:
     branch = str(worktree["branch"])
     target = str(merge.get("target_branch") or "main")
     base = int(ex.state["ordinal"])
-    from animus_workflow_runner._phases import git_identity
-
     if merge.get("create_pr"):
         done, pushed = _step(ex, base, "push")
         if not done:

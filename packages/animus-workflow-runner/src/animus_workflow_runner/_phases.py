@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from animus_protocol.envelope import ConflictError
@@ -25,80 +24,19 @@ from animus_protocol.statuses import (
 from animus_protocol.timeutil import utc_now, utc_now_str
 from animus_protocol.workflow import WorkflowDecisionRecord
 from animus_workflow_runner import _agent_phase
+from animus_workflow_runner._routing import DEFAULT_MAX_REWORK, Route, budget_route, route_after
+from animus_workflow_runner._worktree import execution_dir, git_identity, managed_worktree
 from animus_workflow_runner.command_phase import command_cwd, run_command_phase
 from animus_workflow_runner.conditions import evaluate_any
-from animus_workflow_runner.git import (
-    WorktreeMode,
-    commit_changes,
-    ensure_identity,
-    ensure_worktree,
-)
+from animus_workflow_runner.git import commit_changes
 from animus_workflow_runner.outputs import write_phase_output
 
 if TYPE_CHECKING:
     from animus_workflow_runner.engine import WorkflowExecution
 
-__all__ = ["Route", "ensure_execution_dir", "run_phase"]
+__all__ = ["condition_context", "run_phase"]
 
-DEFAULT_MAX_REWORK = 3
 _SUMMARY_CHARS = 4000
-
-
-@dataclass
-class Route:
-    kind: str  # next | goto | complete | fail | escalate | pause | manual
-    target_index: int | None = None
-    reason: str | None = None
-    phase_id: str | None = None
-
-
-# -- execution directory ----------------------------------------------------------------------
-
-
-def ensure_execution_dir(ex: WorkflowExecution) -> None:
-    """The managed worktree (or the project root), found again on every (re)start."""
-    spec = ex.definition.workflow.get("worktree") or {}
-    mode: WorktreeMode = spec.get("mode") or "auto"
-    root = ex.hub.project_root
-    if not ex.run.task_id:
-        ex.state["worktree"] = {
-            "path": str(root),
-            "branch": None,
-            "mode_effective": "project_root",
-            "reason": "only task subjects get a managed worktree",
-        }
-        return
-    info = ensure_worktree(
-        root, ex.hub.paths.worktrees_dir, ex.run.task_id, base_ref=spec.get("base_ref"), mode=mode
-    )
-    ex.state["worktree"] = info.model_dump(mode="json")
-    if info.created:
-        ex.events.emit("worktree_created", ex.state["worktree"])
-        with contextlib.suppress(Exception):
-            ex.hub.tasks.update(
-                ex.run.task_id,
-                worktree_path=str(info.path),
-                branch_name=info.branch,
-                by=f"workflow {ex.run.id}",
-            )
-
-
-def execution_dir(ex: WorkflowExecution) -> Any:
-    from pathlib import Path
-
-    return Path(ex.state["worktree"]["path"])
-
-
-def managed_worktree(ex: WorkflowExecution) -> bool:
-    return bool(ex.state.get("worktree", {}).get("mode_effective") == "worktree")
-
-
-def git_identity(ex: WorkflowExecution) -> Any:
-    return ensure_identity(
-        execution_dir(ex),
-        ex.env.get("ANIMUS_GIT_AUTHOR_NAME") or None,
-        ex.env.get("ANIMUS_GIT_AUTHOR_EMAIL") or None,
-    )
 
 
 # -- skip_if context ----------------------------------------------------------------------
@@ -218,7 +156,9 @@ async def _command_step(
     return result
 
 
-def _manual_gate(ex: WorkflowExecution, entry: dict[str, Any], attempt: int) -> dict[str, Any]:
+def _manual_gate(  # noqa: RET503 - ex.pause() never returns (NoReturn)
+    ex: WorkflowExecution, entry: dict[str, Any], attempt: int
+) -> dict[str, Any]:
     pid = str(entry["id"])
     control = ex.stored_control()
     verdict = control.get("manual_verdict")
@@ -254,9 +194,8 @@ def _manual_gate(ex: WorkflowExecution, entry: dict[str, Any], attempt: int) -> 
         "since": utc_now_str(),
     }
     ex.run.machine_state = WorkflowMachineState.PAUSED
-    ex.pause(
-        f"waiting on manual gate {pid!r}: {spec.get('instructions') or ''}".strip(), manual=True
-    )
+    reason = f"waiting on manual gate {pid!r}: {spec.get('instructions') or ''}".strip()
+    ex.pause(reason, manual=True)  # raises: the run waits; the verdict arrives on resume
 
 
 def _commit_step(
@@ -303,134 +242,6 @@ def _decision_record(result: dict[str, Any], pid: str) -> WorkflowDecisionRecord
     return record
 
 
-def _index_of(ex: WorkflowExecution, target: str, near: int, backwards: bool) -> int | None:
-    ids = [p["id"] for p in ex.definition.phases]
-    order = (
-        list(range(near, -1, -1)) + list(range(near + 1, len(ids)))
-        if backwards
-        else (list(range(near + 1, len(ids))) + list(range(near, -1, -1)))
-    )
-    return next((i for i in order if ids[i] == target), None)
-
-
-def _rework_target(
-    ex: WorkflowExecution, index: int, configured: str | None, repeat: bool
-) -> str | None:
-    if configured:
-        return configured
-    phases = ex.definition.phases
-    if repeat:
-        return str(phases[index]["id"])
-    for i in range(index - 1, -1, -1):
-        if phases[i]["mode"] == "agent":
-            return str(phases[i]["id"])
-    return str(phases[index]["id"]) if phases[index]["mode"] == "agent" else None
-
-
-def _route(
-    ex: WorkflowExecution,
-    index: int,
-    entry: dict[str, Any],
-    record: WorkflowDecisionRecord,
-    verdict: str,
-) -> Route:
-    pid = str(entry["id"])
-    action = record.decision.value
-    key = "rework" if action == "repeat" else action
-    routes = entry.get("on_verdict") or {}
-    cfg = routes.get(key) or {}
-    target: str | None = cfg.get("target")
-    agent_target = record.target_phase
-    if agent_target and cfg.get("allow_agent_target"):
-        allowed = cfg.get("allowed_targets") or []
-        if not allowed or agent_target in allowed:
-            target = agent_target
-    if target == "":
-        if key in ("advance", "skip"):
-            return Route("complete", phase_id=pid)
-        return Route(
-            "fail", reason=f"phase {pid} ended the run ({verdict}): {record.reason}", phase_id=pid
-        )
-    if key in ("advance", "skip"):
-        if target:
-            found = _index_of(ex, target, index, backwards=False)
-            if found is not None:
-                return Route("goto", found, phase_id=pid)
-        return Route("next", phase_id=pid)
-    if key == "fail":
-        if target:
-            found = _index_of(ex, target, index, backwards=False)
-            if found is not None:
-                return Route("goto", found, phase_id=pid)
-        return Route("fail", reason=f"phase {pid} failed: {record.reason}", phase_id=pid)
-    # rework / repeat
-    tgt = _rework_target(ex, index, target, action == "repeat")
-    found = _index_of(ex, tgt, index, backwards=True) if tgt else None
-    if tgt is None or found is None:
-        return Route(
-            "fail",
-            reason=f"phase {pid} asked for rework but no phase can be reworked: {record.reason}",
-            phase_id=pid,
-        )
-    limit = entry.get("max_rework_attempts")
-    limit = DEFAULT_MAX_REWORK if limit is None else int(limit)
-    count = int(ex.run.rework_counts.get(tgt, 0)) + 1
-    if count > limit:
-        return Route(
-            "escalate",
-            reason=f"rework budget exhausted: {pid} sent {tgt} back more than "
-            f"{limit} time(s); last reason: {record.reason}",
-            phase_id=pid,
-        )
-    return Route("goto", found, reason=tgt, phase_id=pid)
-
-
-def _budget_route(ex: WorkflowExecution, pid: str, entry: dict[str, Any]) -> Route | None:
-    usage = ex.state["usage"]
-    checks: list[tuple[str, dict[str, Any], int, float]] = []
-    phase_budget = entry.get("budget")
-    if phase_budget:
-        pu = usage["phases"].get(pid, {})
-        checks.append(
-            (f"phase {pid}", phase_budget, int(pu.get("tokens", 0)), float(pu.get("cost_usd", 0.0)))
-        )
-    run_budget = ex.definition.workflow.get("budget")
-    if run_budget:
-        checks.append(("run", run_budget, int(usage["tokens"]), float(usage["cost_usd"])))
-    acknowledged = set(ex.state.get("budget_acknowledged") or [])
-    for scope, budget, tokens, cost in checks:
-        over: list[str] = []
-        if budget.get("max_tokens") is not None and tokens > int(budget["max_tokens"]):
-            over.append(f"{tokens} tokens of max_tokens {budget['max_tokens']}")
-        if budget.get("max_cost_usd") is not None and cost > float(budget["max_cost_usd"]):
-            over.append(f"${cost:.4f} of max_cost_usd ${float(budget['max_cost_usd']):.4f}")
-        if not over:
-            continue
-        key = f"{scope}:{'|'.join(over)}"
-        if key in acknowledged:
-            continue
-        on_exceed = budget.get("on_exceed") or "pause"
-        reason = f"budget exceeded: {scope} used {' and '.join(over)} (on_exceed: {on_exceed})"
-        ex.events.emit(
-            "budget_exceeded",
-            {
-                "scope": scope,
-                "tokens": tokens,
-                "cost_usd": cost,
-                "budget": budget,
-                "on_exceed": on_exceed,
-                "reason": reason,
-            },
-            pid,
-        )
-        ex.state.setdefault("budget_acknowledged", []).append(key)
-        if on_exceed == "fail":
-            return Route("fail", reason=reason, phase_id=pid)
-        if on_exceed == "pause":
-            return Route("pause", reason=reason, phase_id=pid)
-    return None
-
-
 def _end_phase(
     ex: WorkflowExecution,
     index: int,
@@ -474,8 +285,8 @@ def _end_phase(
             **({"json": result.get("json")} if "json" in result else {}),
         },
     )
-    route = _route(ex, index, entry, record, verdict)
-    budget = _budget_route(ex, pid, entry)
+    route = route_after(ex, index, entry, record, verdict)
+    budget = budget_route(ex, pid, entry)
     ex.record_decision(record)
     ex.state["outputs"][pid] = {
         "summary": output[-_SUMMARY_CHARS:],

@@ -41,6 +41,8 @@ from animus_protocol.workflow import (
 from animus_store import StepJournal
 from animus_workflow_runner import _phases
 from animus_workflow_runner._landing import land
+from animus_workflow_runner._routing import Route
+from animus_workflow_runner._worktree import ensure_execution_dir
 from animus_workflow_runner.control import (
     TERMINAL_STATUSES,
     control_of,
@@ -384,7 +386,7 @@ class WorkflowExecution:
             )
             self.history("workflow-started", f"workflow {self.run.workflow_ref} started")
         self.project_task("in-progress")
-        _phases.ensure_execution_dir(self)
+        ensure_execution_dir(self)
 
     async def _loop(self) -> RunOutcome:
         phases = self.definition.phases
@@ -489,7 +491,7 @@ class WorkflowExecution:
 
     # -- routing -----------------------------------------------------------------------------
 
-    def apply_route(self, index: int, route: _phases.Route) -> None:
+    def apply_route(self, index: int, route: Route) -> None:
         """Move the cursor after a phase (the phase's end was already saved)."""
         if route.kind == "next":
             self.run.current_phase_index = index + 1

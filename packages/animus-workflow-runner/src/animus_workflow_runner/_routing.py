@@ -1,0 +1,152 @@
+"""Where a run goes after a phase: verdict routing (``on_verdict``), rework targets and
+their budget (``max_rework_attempts``), and token/cost budgets (``budget.on_exceed``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from animus_protocol.workflow import WorkflowDecisionRecord
+
+if TYPE_CHECKING:
+    from animus_workflow_runner.engine import WorkflowExecution
+
+__all__ = ["DEFAULT_MAX_REWORK", "Route", "budget_route", "route_after"]
+
+DEFAULT_MAX_REWORK = 3
+
+
+@dataclass
+class Route:
+    kind: str  # next | goto | complete | fail | escalate | pause | manual
+    target_index: int | None = None
+    reason: str | None = None
+    phase_id: str | None = None
+
+
+def _index_of(ex: WorkflowExecution, target: str, near: int, backwards: bool) -> int | None:
+    ids = [p["id"] for p in ex.definition.phases]
+    order = (
+        list(range(near, -1, -1)) + list(range(near + 1, len(ids)))
+        if backwards
+        else (list(range(near + 1, len(ids))) + list(range(near, -1, -1)))
+    )
+    return next((i for i in order if ids[i] == target), None)
+
+
+def _rework_target(
+    ex: WorkflowExecution, index: int, configured: str | None, repeat: bool
+) -> str | None:
+    if configured:
+        return configured
+    phases = ex.definition.phases
+    if repeat:
+        return str(phases[index]["id"])
+    for i in range(index - 1, -1, -1):
+        if phases[i]["mode"] == "agent":
+            return str(phases[i]["id"])
+    return str(phases[index]["id"]) if phases[index]["mode"] == "agent" else None
+
+
+def route_after(
+    ex: WorkflowExecution,
+    index: int,
+    entry: dict[str, Any],
+    record: WorkflowDecisionRecord,
+    verdict: str,
+) -> Route:
+    pid = str(entry["id"])
+    action = record.decision.value
+    key = "rework" if action == "repeat" else action
+    routes = entry.get("on_verdict") or {}
+    cfg = routes.get(key) or {}
+    target: str | None = cfg.get("target")
+    agent_target = record.target_phase
+    if agent_target and cfg.get("allow_agent_target"):
+        allowed = cfg.get("allowed_targets") or []
+        if not allowed or agent_target in allowed:
+            target = agent_target
+    if target == "":
+        if key in ("advance", "skip"):
+            return Route("complete", phase_id=pid)
+        return Route(
+            "fail", reason=f"phase {pid} ended the run ({verdict}): {record.reason}", phase_id=pid
+        )
+    if key in ("advance", "skip"):
+        if target:
+            found = _index_of(ex, target, index, backwards=False)
+            if found is not None:
+                return Route("goto", found, phase_id=pid)
+        return Route("next", phase_id=pid)
+    if key == "fail":
+        if target:
+            found = _index_of(ex, target, index, backwards=False)
+            if found is not None:
+                return Route("goto", found, phase_id=pid)
+        return Route("fail", reason=f"phase {pid} failed: {record.reason}", phase_id=pid)
+    # rework / repeat
+    tgt = _rework_target(ex, index, target, action == "repeat")
+    found = _index_of(ex, tgt, index, backwards=True) if tgt else None
+    if tgt is None or found is None:
+        return Route(
+            "fail",
+            reason=f"phase {pid} asked for rework but no phase can be reworked: {record.reason}",
+            phase_id=pid,
+        )
+    limit = entry.get("max_rework_attempts")
+    limit = DEFAULT_MAX_REWORK if limit is None else int(limit)
+    count = int(ex.run.rework_counts.get(tgt, 0)) + 1
+    if count > limit:
+        return Route(
+            "escalate",
+            reason=f"rework budget exhausted: {pid} sent {tgt} back more than "
+            f"{limit} time(s); last reason: {record.reason}",
+            phase_id=pid,
+        )
+    return Route("goto", found, reason=tgt, phase_id=pid)
+
+
+def budget_route(ex: WorkflowExecution, pid: str, entry: dict[str, Any]) -> Route | None:
+    usage = ex.state["usage"]
+    checks: list[tuple[str, dict[str, Any], int, float]] = []
+    phase_budget = entry.get("budget")
+    if phase_budget:
+        pu = usage["phases"].get(pid, {})
+        checks.append(
+            (f"phase {pid}", phase_budget, int(pu.get("tokens", 0)), float(pu.get("cost_usd", 0.0)))
+        )
+    run_budget = ex.definition.workflow.get("budget")
+    if run_budget:
+        checks.append(("run", run_budget, int(usage["tokens"]), float(usage["cost_usd"])))
+    acknowledged = set(ex.state.get("budget_acknowledged") or [])
+    for scope, budget, tokens, cost in checks:
+        over: list[str] = []
+        if budget.get("max_tokens") is not None and tokens > int(budget["max_tokens"]):
+            over.append(f"{tokens} tokens of max_tokens {budget['max_tokens']}")
+        if budget.get("max_cost_usd") is not None and cost > float(budget["max_cost_usd"]):
+            over.append(f"${cost:.4f} of max_cost_usd ${float(budget['max_cost_usd']):.4f}")
+        if not over:
+            continue
+        key = f"{scope}:{'|'.join(over)}"
+        if key in acknowledged:
+            continue
+        on_exceed = budget.get("on_exceed") or "pause"
+        reason = f"budget exceeded: {scope} used {' and '.join(over)} (on_exceed: {on_exceed})"
+        ex.events.emit(
+            "budget_exceeded",
+            {
+                "scope": scope,
+                "tokens": tokens,
+                "cost_usd": cost,
+                "budget": budget,
+                "on_exceed": on_exceed,
+                "reason": reason,
+            },
+            pid,
+        )
+        ex.state.setdefault("budget_acknowledged", []).append(key)
+        if on_exceed == "fail":
+            return Route("fail", reason=reason, phase_id=pid)
+        if on_exceed == "pause":
+            return Route("pause", reason=reason, phase_id=pid)
+    return None
