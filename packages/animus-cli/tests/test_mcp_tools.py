@@ -228,13 +228,42 @@ def test_config_validate_reports_file_line_diagnostics(tmp_path: Path, project: 
     assert error["details"]["diagnostics"][0]["line"] >= 1
 
 
-def test_pieces_not_built_answer_unavailable_naming_them(tmp_path: Path, project: Path) -> None:
+def test_daemon_tools_without_a_daemon_answer_from_files_or_unavailable(
+    tmp_path: Path, project: Path
+) -> None:
     server = _server(tmp_path, project)
-    for name in ("animus.daemon.status", "animus.output.tail", "animus.workflow.run"):
-        error = _err(server, name, **({"task_id": "TASK-1"} if name.endswith("run") else {}))
+    assert _ok(server, "animus.daemon.status") == {"running": False, "status": "stopped"}
+    assert _ok(server, "animus.daemon.health")["status"] == "down"
+    for name in ("animus.daemon.pause", "animus.daemon.resume"):
+        error = _err(server, name)
         assert error["category"] == "unavailable", (name, error)
         assert error["exit_code"] == 5
-        assert error["hint"]
+        assert "animus daemon start" in error["hint"]
+    assert _ok(server, "animus.daemon.stop") == {"stopped": False, "running": False}
+    events = _ok(server, "animus.daemon.events")
+    assert (events["events"], events["next_offset"]) == ([], None)
+    assert _ok(server, "animus.daemon.logs")["lines"] == []
+
+
+def test_run_and_output_tools_check_their_inputs(tmp_path: Path, project: Path) -> None:
+    server = _server(tmp_path, project)
+    both = _err(server, "animus.workflow.run", workflow_ref="standard")
+    assert both["category"] == "invalid_input"
+    assert "exactly one" in both["message"]
+    missing_task = _err(server, "animus.workflow.run", workflow_ref="standard", task_id="TASK-9")
+    assert missing_task["category"] == "not_found"
+    for name in (
+        "animus.output.run",
+        "animus.output.tail",
+        "animus.output.phase_outputs",
+        "animus.output.artifacts",
+        "animus.workflow.pause",
+        "animus.workflow.cancel",
+        "animus.workflow.resume",
+        "animus.workflow.phase_approve",
+    ):
+        error = _err(server, name, workflow_id="WF-404")
+        assert error["category"] == "not_found", (name, error)
 
 
 def test_scoped_server_defaults_run_ids_and_hides_management_tools(

@@ -1,21 +1,19 @@
-"""What every tool call can reach: the project's services, its daemon, the run scope."""
+"""What every tool call can reach: the project's services and the run scope."""
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from animus_protocol.envelope import InvalidInputError, UnavailableError
+from animus_protocol.envelope import InvalidInputError
 
 if TYPE_CHECKING:
     from animus_core.hub import ServiceHub
 
-__all__ = ["ServeOptions", "ToolContext", "optional_module"]
+__all__ = ["ServeOptions", "ToolContext"]
 
 
 @dataclass(frozen=True)
@@ -31,24 +29,6 @@ class ServeOptions:
     def agent_scoped(self) -> bool:
         """An agent's server (``--agent-id``) hides management tools unless asked."""
         return self.agent_id is not None and not self.management
-
-
-def optional_module(name: str, what: str) -> ModuleType:
-    """Import a piece built by another part of the project, or answer ``unavailable``.
-
-    The daemon client, the workflow runner commands and the output commands arrive
-    separately; until one is installed its tools say exactly what is missing.
-    """
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not name.startswith(exc.name):
-            raise
-        raise UnavailableError(
-            f"{what} is not available in this installation (module {name} is missing)",
-            details={"missing_module": name},
-            hint="update Animus; the read-only tools (subject, queue, workflow get/list) work",
-        ) from None
 
 
 @dataclass
@@ -94,14 +74,3 @@ class ToolContext:
                 hint="pass workflow_id; animus.workflow.list shows the runs",
             )
         return chosen
-
-    def daemon_client(self, project_root: str | None = None) -> Any | None:
-        """A connected control-socket client when the project's daemon is up, else None."""
-        try:
-            module = importlib.import_module("animus_cli.commands._daemon_client")
-        except ModuleNotFoundError:
-            return None
-        connect = getattr(module, "connect_if_running", None)
-        if connect is None:
-            return None
-        return connect(self.root(project_root))

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from animus_cli.commands._daemon_client import nudge_daemon
 from animus_cli.commands._runs_common import one_of, parse_subject
 from animus_cli.mcp._models import ToolInput, ToolSpec
 from animus_cli.mcp._pagination import PageInput, with_next_offset
@@ -69,14 +70,22 @@ def queue_enqueue(ctx: ToolContext, args: QueueEnqueueInput) -> Any:
         "run_at": args.run_at,
     }
     if chosen == "title":
-        return queue.enqueue_custom(str(args.title), args.description, **common)
-    if chosen == "task_id":
-        kind, ident = "task", str(args.task_id)
-    elif chosen == "requirement_id":
-        kind, ident = "requirement", str(args.requirement_id)
+        entry = queue.enqueue_custom(str(args.title), args.description, **common)
     else:
-        kind, ident = parse_subject(str(args.subject))
-    return queue.enqueue_subject(kind, ident, **common)
+        if chosen == "task_id":
+            kind, ident = "task", str(args.task_id)
+        elif chosen == "requirement_id":
+            kind, ident = "requirement", str(args.requirement_id)
+        else:
+            kind, ident = parse_subject(str(args.subject))
+        entry = queue.enqueue_subject(kind, ident, **common)
+    _nudge(ctx, args)
+    return entry
+
+
+def _nudge(ctx: ToolContext, args: ToolInput) -> None:
+    """Wake a running daemon so it dispatches now (silent when none is up)."""
+    nudge_daemon(ctx.root(args.project_root), "mcp")
 
 
 class QueueTargetsInput(ToolInput):
@@ -101,12 +110,15 @@ def queue_hold(ctx: ToolContext, args: QueueHoldInput) -> Any:
 
 
 def queue_release(ctx: ToolContext, args: QueueTargetsInput) -> Any:
-    return ctx.hub(args.project_root).queue.release(
+    result = ctx.hub(args.project_root).queue.release(
         tuple(args.entry_ids),
         subject_id=args.subject_id,
         all=args.all,
         dry_run=args.all and not args.yes,
     )
+    if result.changed and not result.dry_run:
+        _nudge(ctx, args)
+    return result
 
 
 def queue_drop(ctx: ToolContext, args: QueueTargetsInput) -> Any:

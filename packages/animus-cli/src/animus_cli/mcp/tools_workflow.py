@@ -1,8 +1,7 @@
 """``animus.workflow.*``: runs, decisions, checkpoints, definitions and config validation.
 
 The read tools use the run repository like ``animus workflow``; starting and steering runs
-(run, pause, resume, cancel, phase approve/reject) belong to the workflow runner and answer
-``unavailable`` until its commands (``animus_cli.commands.workflow_run``) are installed.
+is in ``tools_runs``.
 """
 
 from __future__ import annotations
@@ -11,10 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from animus_cli.mcp._context import optional_module
 from animus_cli.mcp._models import ToolInput, ToolSpec
 from animus_cli.mcp._pagination import PageInput, page_of, with_next_offset
-from animus_protocol.envelope import NotFoundError, UnavailableError
+from animus_protocol.envelope import NotFoundError
 
 if TYPE_CHECKING:
     from animus_cli.mcp._context import ToolContext
@@ -88,44 +86,7 @@ def workflow_config_validate(ctx: ToolContext, args: ConfigValidateInput) -> dic
     }
 
 
-class WorkflowRunInput(ToolInput):
-    task_id: str | None = Field(None, description="Run the workflow for this task.")
-    subject: str | None = Field(None, description="Or any subject as KIND:ID.")
-    workflow_ref: str | None = Field(None, description="Workflow to run (default: project's).")
-    input: Any = Field(None, description="Structured input for the run.")
-    vars: dict[str, str] = Field(default_factory=dict, description="Run variables.")
-    sync: bool = Field(True, description="Wait for the run to finish (else start and return).")
-
-
-class PhaseDecisionInput(RunIdInput):
-    phase_id: str | None = Field(None, description="The gated phase (default: the current one).")
-    note: str | None = Field(None, description="Why (kept with the decision).")
-
-
-def _runner_commands() -> Any:
-    return optional_module("animus_cli.commands.workflow_run", "the workflow runner")
-
-
-def _not_wired(verb: str) -> Any:
-    def handler(ctx: ToolContext, args: ToolInput) -> Any:
-        _runner_commands()
-        raise UnavailableError(
-            f"animus.workflow.{verb} is not wired to the workflow runner in this build",
-            details={"tool": f"animus.workflow.{verb}"},
-            hint=f"use the CLI: animus workflow {verb.replace('_', ' ')}",
-        )
-
-    return handler
-
-
 WORKFLOW_TOOLS = (
-    ToolSpec(
-        "animus.workflow.run",
-        "Start a workflow run for a task or subject (sync waits for the result).",
-        WorkflowRunInput,
-        _not_wired("run"),
-        read_only=False,
-    ),
     ToolSpec("animus.workflow.get", "One workflow run in full.", RunIdInput, workflow_get),
     ToolSpec(
         "animus.workflow.list",
@@ -133,15 +94,6 @@ WORKFLOW_TOOLS = (
         "has runs, total, next_offset.",
         WorkflowListInput,
         workflow_list,
-    ),
-    ToolSpec(
-        "animus.workflow.pause", "Pause a run.", RunIdInput, _not_wired("pause"), read_only=False
-    ),
-    ToolSpec(
-        "animus.workflow.resume", "Resume a run.", RunIdInput, _not_wired("resume"), read_only=False
-    ),
-    ToolSpec(
-        "animus.workflow.cancel", "Cancel a run.", RunIdInput, _not_wired("cancel"), read_only=False
     ),
     ToolSpec(
         "animus.workflow.decisions",
@@ -154,20 +106,6 @@ WORKFLOW_TOOLS = (
         "Every checkpoint of a run, oldest first.",
         RunIdInput,
         workflow_checkpoints,
-    ),
-    ToolSpec(
-        "animus.workflow.phase_approve",
-        "Approve a manual gate of a run.",
-        PhaseDecisionInput,
-        _not_wired("phase_approve"),
-        read_only=False,
-    ),
-    ToolSpec(
-        "animus.workflow.phase_reject",
-        "Reject a manual gate of a run.",
-        PhaseDecisionInput,
-        _not_wired("phase_reject"),
-        read_only=False,
     ),
     ToolSpec(
         "animus.workflow.definitions",
