@@ -30,6 +30,13 @@ def command() -> None:
 @click.option(
     "--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="HTTP port."
 )
+@click.option(
+    "--project-root",
+    "project_root",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    help="Project to serve (same as the global --project-root; this one wins).",
+)
 @click.option("--workflow-id", default=None, help="Scope to this run (default run id of tools).")
 @click.option("--agent-id", default=None, help="The agent served; hides management tools.")
 @click.option(
@@ -40,6 +47,7 @@ def serve(
     transport: str,
     host: str,
     port: int,
+    project_root: str | None,
     workflow_id: str | None,
     agent_id: str | None,
     management: bool,
@@ -53,6 +61,8 @@ def serve(
     from animus_cli.mcp._context import ServeOptions
 
     ctx = get_context()
+    if project_root is not None:
+        ctx.project_root_option = project_root
     root = ctx.project_root  # validated now: a bad --project-root fails before serving
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="animus-mcp: %(message)s")
     server = build_server(
