@@ -69,7 +69,13 @@ def _test_tools(session: nox.Session) -> None:
 
 # Sessions whose tests drive the real agent CLIs from npm install them first (pinned, into
 # the ignored .cache/agent-clis; idempotent and fast when already present).
-NEEDS_AGENT_CLIS = {"animus-testsupport"}
+NEEDS_AGENT_CLIS = {
+    "animus-testsupport",
+    "animus-provider-claude",
+    "animus-provider-codex",
+    "animus-provider-gemini",
+    "animus-provider-opencode",
+}
 
 
 def _install_agent_clis(session: nox.Session) -> None:
