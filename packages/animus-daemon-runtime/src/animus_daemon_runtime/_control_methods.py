@@ -119,7 +119,9 @@ class ControlMethods:
             if wanted:
                 backlog = [e for e in self._workflow_file_events(wanted) if match(e)]
         elif method == "subject/watch":
-            kind = params.kind
+            from animus_protocol.subjects import canonical_subject_kind
+
+            kind = canonical_subject_kind(params.kind) if params.kind else None
 
             def subject_match(item: Any) -> bool:
                 subject = item.get("subject") or {}
@@ -174,9 +176,7 @@ class ControlMethods:
                 seen[wf] = seq
         # Leave room for replies and the closing notice; meanwhile the subscription buffers
         # (and is closed as lagged if the client never catches up).
-        from animus_daemon_runtime.control_server import OUTGOING_FRAMES
-
-        while conn.outgoing.qsize() >= OUTGOING_FRAMES - _RESERVED_FRAMES and not conn.closed:
+        while conn.outgoing.qsize() >= conn.capacity - _RESERVED_FRAMES and not conn.closed:
             await asyncio.sleep(0.02)
             stream = conn.streams.get(ident)
             if stream is not None and stream[0].closed_reason == "buffer_full_lagged":

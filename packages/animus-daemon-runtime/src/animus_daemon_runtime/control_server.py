@@ -34,6 +34,14 @@ __all__ = ["MAX_CONTROL_FRAME_BYTES", "ControlServer"]
 
 MAX_CONTROL_FRAME_BYTES = 1024 * 1024
 OUTGOING_FRAMES = 1024
+
+
+def outgoing_frames() -> int:
+    """Frames a connection may have queued (``ANIMUS_CONTROL_OUTGOING_FRAMES``)."""
+    raw = os.environ.get("ANIMUS_CONTROL_OUTGOING_FRAMES", "")
+    return int(raw) if raw.isdigit() and int(raw) >= 32 else OUTGOING_FRAMES
+
+
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
@@ -67,7 +75,8 @@ class Connection:
         self.server = server
         self.reader = reader
         self.writer = writer
-        self.outgoing: asyncio.Queue[bytes | None] = asyncio.Queue(OUTGOING_FRAMES)
+        self.capacity = outgoing_frames()
+        self.outgoing: asyncio.Queue[bytes | None] = asyncio.Queue(self.capacity)
         self.streams: dict[Any, tuple[Subscription, asyncio.Task[None]]] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
         self.closed = False
