@@ -17,6 +17,13 @@ def _git(cwd: Path, *args: str) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _no_enclosing_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # nox puts TMPDIR inside the workspace checkout; stop git from finding that repository
+    # above the test's own directories.
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
