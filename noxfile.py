@@ -50,7 +50,9 @@ def _sync(session: nox.Session, *args: str) -> None:
 
 def _test_tools(session: nox.Session) -> None:
     """pytest and friends, pinned by uv.lock through the root `test` group."""
-    reqs = pathlib.Path(session.create_tmp()) / "test-requirements.txt"
+    # Not session.create_tmp(): that points TMPDIR inside this checkout, and tests that make
+    # "non-git" temp directories would then find the workspace repository above them.
+    reqs = pathlib.Path(tempfile.mkdtemp(prefix="animus-nox-")) / "test-requirements.txt"
     session.run_install(
         "uv",
         "export",
