@@ -220,7 +220,7 @@ def main(argv: list[str]) -> int:
             return 3
         events.emit("phase_started", phase.phase_id, attempt=phase.attempt + 1)
         deadline = time.monotonic() + phase_secs
-        if hang is not None and int(hang) == run.current_phase_index:
+        if hang and int(hang) == run.current_phase_index:
             deadline = time.monotonic() + 3600
         while time.monotonic() < deadline and not STOP["requested"]:
             time.sleep(min(0.01, max(0.0, deadline - time.monotonic())))
