@@ -1,56 +1,8 @@
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from animus_cli.app import run
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def data(self) -> Any:
-        env = json.loads(self.out)
-        assert env["schema"] == "animus.cli.v1"
-        assert env["ok"] is True
-        return env["data"]
-
-    @property
-    def error(self) -> dict[str, Any]:
-        env = json.loads(self.err)
-        assert env["ok"] is False
-        return env["error"]  # type: ignore[no-any-return]
-
-
-Invoke = Callable[..., Result]
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    monkeypatch.setenv("ANIMUS_HOME", str(tmp_path / "home"))
-    return root
-
-
-@pytest.fixture
-def animus(project: Path, capsys: pytest.CaptureFixture[str]) -> Invoke:
-    def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        code = run(["--project-root", str(project), *args])
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return invoke
+from animus_cli.testing import Invoke
 
 
 def test_task_recent_search_get_cleanup(animus: Invoke, project: Path) -> None:

@@ -4,58 +4,9 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from animus_cli.app import run
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def data(self) -> Any:
-        assert self.code == 0, self.err
-        env = json.loads(self.out)
-        assert env["schema"] == "animus.cli.v1"
-        assert env["ok"] is True
-        return env["data"]
-
-    @property
-    def error(self) -> dict[str, Any]:
-        lines = self.err.strip().splitlines()
-        assert len(lines) == 1, self.err
-        env = json.loads(lines[0])
-        assert env["ok"] is False
-        assert env["error"]["exit_code"] == self.code
-        return env["error"]  # type: ignore[no-any-return]
-
-
-Invoke = Callable[..., Result]
-
-
-@pytest.fixture
-def cli(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Invoke:
-    root = tmp_path / "project"
-    root.mkdir()
-    monkeypatch.setenv("ANIMUS_HOME", str(tmp_path / "home"))
-
-    def invoke(*args: str, json_output: bool = False) -> Result:
-        argv = ["--project-root", str(root), *(["--json"] if json_output else []), *args]
-        code = run(argv)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return invoke
+from animus_cli.testing import Invoke
 
 
 def test_subject_family_on_tasks(cli: Invoke) -> None:
