@@ -169,6 +169,35 @@ def test_schema_and_not_found_errors_travel_as_tool_errors(project: WorkflowProj
     _session(project, body)
 
 
+def test_resources_list_and_read_the_project(project: WorkflowProject) -> None:
+    from mcp.shared.exceptions import MCPError
+
+    async def body(session: Any) -> None:
+        uris = {str(r.uri) for r in (await session.list_resources()).resources}
+        assert uris == {
+            "animus://project/tasks",
+            "animus://project/requirements",
+            "animus://project/daemon-events",
+        }
+        templates = (await session.list_resource_templates()).resource_templates
+        assert [t.uri_template for t in templates] == ["animus://project/daemon-events{?limit}"]
+        await _ok(session, "animus.subject.create", title="read me")
+        tasks = await session.read_resource("animus://project/tasks")
+        data = json.loads(tasks.contents[0].text)["data"]
+        assert [t["title"] for t in data["items"]] == ["read me"]
+        events = await session.read_resource("animus://project/daemon-events?limit=5")
+        assert json.loads(events.contents[0].text)["data"]["limit"] == 5
+        with pytest.raises(MCPError) as unknown:
+            await session.read_resource("animus://project/nothing")
+        assert unknown.value.data["error"]["category"] == "not_found"
+        with pytest.raises(MCPError) as bad_limit:
+            await session.read_resource("animus://project/daemon-events?limit=9999")
+        assert bad_limit.value.data["error"]["category"] == "invalid_input"
+        assert (await _ok(session, "animus.subject.list"))["total"] == 1
+
+    _session(project, body)
+
+
 def test_agent_scoped_server_hides_management_tools(project: WorkflowProject) -> None:
     async def body(session: Any) -> None:
         names = {t.name for t in (await session.list_tools()).tools}

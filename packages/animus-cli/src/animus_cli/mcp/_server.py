@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from animus_cli import __version__
 from animus_cli.mcp._context import ServeOptions, ToolContext
 from animus_cli.mcp._models import ToolSpec
+from animus_cli.mcp._resources import RESOURCES, TEMPLATES, read_resource
 from animus_cli.mcp._results import (
     as_error,
     dumps,
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
     from mcp.server.lowlevel import Server
 
 __all__ = ["AnimusMcpServer"]
+
+_JSON = "application/json"
+_INVALID_PARAMS = -32602
+_RESOURCE_NOT_FOUND = -32002  # the MCP spec's code for an unknown resource URI
 
 _INSTRUCTIONS = (
     "Animus orchestrates coding agents on this repository. Tools are named "
@@ -85,6 +90,13 @@ class AnimusMcpServer:
         except Exception as exc:
             return error_envelope_of(as_error(name, exc)), True
 
+    def read(self, uri: str) -> tuple[dict[str, Any], bool]:
+        """Read one resource synchronously: ``(envelope, is_error)``."""
+        try:
+            return success_envelope_of(read_resource(self.context, uri)), False
+        except Exception as exc:
+            return error_envelope_of(as_error(uri, exc)), True
+
     def list_tools(self) -> list[types.Tool]:
         return [
             types.Tool(
@@ -118,6 +130,54 @@ class AnimusMcpServer:
             is_error=is_error,
         )
 
+    async def _on_list_resources(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        return types.ListResourcesResult(
+            resources=[
+                types.Resource(
+                    uri=uri, name=uri.rsplit("/", 1)[-1], description=text, mime_type=_JSON
+                )
+                for uri, text in RESOURCES.items()
+            ]
+        )
+
+    async def _on_list_resource_templates(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(
+            resource_templates=[
+                types.ResourceTemplate(
+                    uri_template=uri, name="daemon-events", description=text, mime_type=_JSON
+                )
+                for uri, text in TEMPLATES.items()
+            ]
+        )
+
+    async def _on_read_resource(
+        self, ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        from mcp.shared.exceptions import MCPError
+
+        loop = asyncio.get_running_loop()
+        envelope, is_error = await loop.run_in_executor(
+            self._worker, functools.partial(self.read, params.uri)
+        )
+        if is_error:
+            # Resources have no isError flag: a failed read is a JSON-RPC error whose data
+            # is the same error envelope a tool would return.
+            code = (
+                _RESOURCE_NOT_FOUND
+                if envelope["error"]["category"] == "not_found"
+                else (_INVALID_PARAMS)
+            )
+            raise MCPError(code, envelope["error"]["message"], envelope)
+        return types.ReadResourceResult(
+            contents=[
+                types.TextResourceContents(uri=params.uri, mime_type=_JSON, text=dumps(envelope))
+            ]
+        )
+
     def lowlevel(self) -> Server[Any]:
         from mcp.server.lowlevel import Server
 
@@ -129,6 +189,9 @@ class AnimusMcpServer:
             get_tool_input_schema=self._input_schema,
             on_list_tools=self._on_list_tools,
             on_call_tool=self._on_call_tool,
+            on_list_resources=self._on_list_resources,
+            on_list_resource_templates=self._on_list_resource_templates,
+            on_read_resource=self._on_read_resource,
         )
 
     def _input_schema(self, name: str) -> dict[str, Any] | None:
