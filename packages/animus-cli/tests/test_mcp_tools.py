@@ -295,3 +295,49 @@ def test_plugin_tools_list_and_call_a_real_plugin(tmp_path: Path, project: Path)
     assert _ok(server, "animus.plugin.ping", name="animus-provider-mock")["ok"] is True
     missing = _err(server, "animus.plugin.call", name="animus-provider-mock", method="no/such")
     assert missing["category"] == "not_found"
+
+
+ECHO = """\
+#!{python}
+from animus_plugin_protocol import RpcError
+from animus_plugin_protocol.runtime import Plugin
+
+plugin = Plugin(
+    "animus-echo", "1.0.0", "custom", "echo for MCP tests",
+    env_required=[{{"name": "MCP_ECHO_TOKEN", "required": True}}],
+)
+
+
+@plugin.method("echo/say")
+async def say(params, ctx):
+    return {{"echo": params}}
+
+
+@plugin.method("echo/strict")
+async def strict(params, ctx):
+    raise RpcError.invalid_params("echo/strict needs 'n'")
+
+
+plugin.main()
+"""
+
+
+def test_plugin_call_results_and_plugin_errors_keep_their_category(
+    tmp_path: Path, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugins = project / ".animus" / "plugins"
+    plugins.mkdir(parents=True)
+    echo = plugins / "animus-echo"
+    echo.write_text(ECHO.format(python=sys.executable))
+    echo.chmod(0o755)
+    server = _server(tmp_path, project)
+    monkeypatch.delenv("MCP_ECHO_TOKEN", raising=False)
+    unset = _err(server, "animus.plugin.call", name="animus-echo", method="echo/say")
+    assert unset["category"] == "invalid_input"
+    assert unset["details"]["missing_env"] == ["MCP_ECHO_TOKEN"]
+    monkeypatch.setenv("MCP_ECHO_TOKEN", "t")
+    said = _ok(server, "animus.plugin.call", name="animus-echo", method="echo/say", params={"a": 1})
+    assert said == {"plugin": "animus-echo", "method": "echo/say", "result": {"echo": {"a": 1}}}
+    strict = _err(server, "animus.plugin.call", name="animus-echo", method="echo/strict")
+    assert strict["category"] == "invalid_input"
+    assert strict["details"]["rpc_code"] == -32602

@@ -15,6 +15,7 @@ from animus_cli.commands._plugin_support import (
 )
 from animus_cli.mcp._models import ToolInput, ToolSpec
 from animus_cli.mcp._pagination import PageInput, page_of
+from animus_protocol.envelope import InvalidInputError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -83,11 +84,29 @@ def plugin_info(ctx: ToolContext, args: PluginNameInput) -> dict[str, Any]:
     }
 
 
+def _check_required_env(plugin: Any) -> None:
+    """A plugin that cannot start without its variables is invalid input, named up front."""
+    import os
+
+    from animus_plugin_host import missing_required_env
+
+    required = [r.name for r in plugin.manifest.env_required if r.required]
+    missing = missing_required_env(required, os.environ)
+    if missing:
+        raise InvalidInputError(
+            f"{plugin.name} requires {', '.join(missing)}, which "
+            f"{'is' if len(missing) == 1 else 'are'} unset",
+            details={"plugin": plugin.name, "missing_env": missing},
+            hint="set them in the environment of animus mcp serve",
+        )
+
+
 async def _with_process(root: Path, name: str, method: str, params: Any, deadline: float) -> Any:
     from animus_plugin_host import PluginHost
 
     host = PluginHost(root)
     plugin = find_plugin(host.discovery(), name)
+    _check_required_env(plugin)
     try:
         proc = await host.start(plugin)
     except Exception as exc:
