@@ -1,0 +1,142 @@
+"""The ``animus-provider-gemini`` plugin: ``agent/run``, ``agent/resume``, ``agent/cancel``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from animus_plugin_protocol import AgentRunRequest, AgentRunResponse, ErrorCode, RpcError
+from animus_plugin_protocol.kinds.provider import NOTIFY_ERROR, AgentError
+from animus_plugin_protocol.provider import ProviderPlugin, run_cli_session
+from animus_plugin_protocol.runtime import RequestContext
+
+from ._launch import BINARY_VAR, SETTINGS_DIR_VAR, build_launch
+from ._parser import GeminiStreamParser
+
+__all__ = ["BACKEND", "ENV_REQUIRED", "PLUGIN_NAME", "VERSION", "GeminiProvider", "main"]
+
+PLUGIN_NAME = "animus-provider-gemini"
+VERSION = "0.1.0"
+BACKEND = "gemini:gemini-cli"
+_STDERR_TAIL = 5
+
+ENV_REQUIRED: list[dict[str, Any]] = [
+    {"name": "GEMINI_API_KEY", "description": "Gemini API key", "sensitive": True},
+    {"name": "GOOGLE_API_KEY", "description": "Google API key (Vertex AI)", "sensitive": True},
+    {"name": "GOOGLE_GEMINI_BASE_URL", "description": "API endpoint (gateways, tests)"},
+    {"name": "GOOGLE_CLOUD_PROJECT", "description": "Google Cloud project (Vertex AI)"},
+    {"name": "GOOGLE_CLOUD_LOCATION", "description": "Google Cloud location (Vertex AI)"},
+    {"name": "GOOGLE_GENAI_USE_VERTEXAI", "description": "true: use Vertex AI"},
+    {
+        "name": "GOOGLE_APPLICATION_CREDENTIALS",
+        "description": "service account file (Vertex AI)",
+        "sensitive": True,
+    },
+    {"name": "GEMINI_CLI_SYSTEM_SETTINGS_PATH", "description": "operator system settings"},
+    {"name": BINARY_VAR, "description": "path of the gemini executable"},
+    {"name": SETTINGS_DIR_VAR, "description": "private directory for per-run settings files"},
+    {"name": "HTTPS_PROXY", "description": "proxy for the API"},
+    {"name": "NODE_EXTRA_CA_CERTS", "description": "extra CA certificates"},
+]
+
+
+def _tail(lines: Sequence[str]) -> str:
+    picked = [line.strip() for line in lines[-_STDERR_TAIL:] if line.strip()]
+    return " | ".join(picked) if picked else "(no error output)"
+
+
+class GeminiProvider(ProviderPlugin):
+    """Drives ``gemini --output-format stream-json -p`` per request."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            PLUGIN_NAME,
+            VERSION,
+            "Gemini CLI (gemini --output-format stream-json -p)",
+            build_command=self._unused_build_command,
+            parse_line=self._unused_parse_line,
+            backend=BACKEND,
+            env_required=ENV_REQUIRED,
+        )
+        self.declared_env = frozenset(str(item["name"]) for item in ENV_REQUIRED)
+
+    @staticmethod
+    def _unused_build_command(request: AgentRunRequest, resume: bool) -> Any:
+        raise AssertionError("GeminiProvider builds its launch in run_request")
+
+    @staticmethod
+    def _unused_parse_line(line: str) -> Any:
+        raise AssertionError("GeminiProvider parses with a per-run GeminiStreamParser")
+
+    async def run_request(
+        self, request: AgentRunRequest, ctx: RequestContext, *, resume: bool
+    ) -> AgentRunResponse:
+        launch = build_launch(
+            request, resume=resume, environ=os.environ, declared_env=self.declared_env
+        )
+        parser = GeminiStreamParser()
+        sid = launch.session_id
+        try:
+            for warning in launch.warnings:
+                ctx.notify(
+                    NOTIFY_ERROR, AgentError(session_id=sid, message=warning, recoverable=True)
+                )
+            try:
+                response = await run_cli_session(
+                    launch.argv,
+                    cwd=request.cwd,
+                    env=launch.env,
+                    session_id=sid,
+                    parse_line=parser.parse_line,
+                    notify=ctx.notify,
+                    backend=self.backend,
+                    timeout_secs=request.timeout_secs or self.default_timeout_secs,
+                    registry=self.sessions,
+                    max_line_bytes=self.max_line_bytes,
+                    kill_grace_secs=self.kill_grace_secs,
+                )
+            except RpcError as exc:
+                raise _annotated(exc, parser) from None
+        finally:
+            launch.cleanup()
+        for event in parser.finish():
+            ctx.notify(
+                NOTIFY_ERROR,
+                AgentError(session_id=sid, message=event.message, recoverable=True),
+            )
+        if response.exit_code != 0:
+            message = f"gemini exited with code {response.exit_code}: {_tail(response.errors)}"
+            ctx.notify(NOTIFY_ERROR, AgentError(session_id=sid, message=message, recoverable=False))
+            raise RpcError(
+                ErrorCode.INTERNAL_ERROR,
+                message,
+                category="run_failed",
+                data={
+                    "exit_code": response.exit_code,
+                    "output": response.output,
+                    "session_id": parser.session_id or sid,
+                },
+            )
+        return response.model_copy(
+            update={
+                "session_id": parser.session_id or sid,
+                "tokens_used": parser.tokens or response.tokens_used,
+            }
+        )
+
+
+def _annotated(exc: RpcError, parser: GeminiStreamParser) -> RpcError:
+    """A failed run's error names the exit code and carries the CLI's session id."""
+    if exc.category != "run_failed":
+        return exc
+    data = dict(exc.data) if isinstance(exc.data, dict) else {}
+    if parser.session_id:
+        data["session_id"] = parser.session_id
+    code = data.get("exit_code")
+    prefix = f"gemini failed (exit code {code})" if code is not None else "gemini failed"
+    return RpcError(exc.code, f"{prefix}: {exc.message}", category=exc.category, data=data)
+
+
+def main() -> None:
+    GeminiProvider().main()
