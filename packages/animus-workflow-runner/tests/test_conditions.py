@@ -65,4 +65,6 @@ def test_evaluate_any_returns_the_first_condition_that_holds() -> None:
 def test_enums_compare_by_their_wire_spelling() -> None:
     from animus_protocol.statuses import Priority
 
-    assert parse_condition("task.priority == 'high'").evaluate({"task": {"priority": Priority.HIGH}})
+    assert parse_condition("task.priority == 'high'").evaluate(
+        {"task": {"priority": Priority.HIGH}}
+    )

@@ -41,18 +41,34 @@ default_workflow_ref: quick
 """
 
 
-def runner(p: WorkflowProject, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own module
+def runner(
+    p: WorkflowProject, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-m", "animus_workflow_runner.cli", *args],
-        env=env or p.env, capture_output=True, text=True, timeout=90, check=False,
+        env=env or p.env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
     )
 
 
 def start(p: WorkflowProject, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(  # noqa: S603 - our own module
-        [sys.executable, "-m", "animus_workflow_runner.cli", "execute", "--project-root",
-         str(p.root), *args],
-        env=p.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "animus_workflow_runner.cli",
+            "execute",
+            "--project-root",
+            str(p.root),
+            *args,
+        ],
+        env=p.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -73,8 +89,14 @@ def test_version_and_bad_input_exit_2_with_a_clear_message(project: WorkflowProj
     cases = [
         ((), "required"),
         (("execute", "--project-root", root), "--task-id"),
-        (("execute", "--project-root", root, "--task-id", "TASK-001", "--var", "novalue"), "KEY=VALUE"),
-        (("execute", "--project-root", root, "--task-id", "T", "--input-json", "{"), "not valid JSON"),
+        (
+            ("execute", "--project-root", root, "--task-id", "TASK-001", "--var", "novalue"),
+            "KEY=VALUE",
+        ),
+        (
+            ("execute", "--project-root", root, "--task-id", "T", "--input-json", "{"),
+            "not valid JSON",
+        ),
         (("execute", "--project-root", root + "/nope", "--task-id", "T"), "not a directory"),
         (("execute", "--project-root", root, "--task-id", "TASK-404"), "TASK-404"),
         (("execute", "--project-root", root, "--workflow-id", "wf-missing"), "wf-missing"),
@@ -87,11 +109,21 @@ def test_version_and_bad_input_exit_2_with_a_clear_message(project: WorkflowProj
 
 def test_unknown_workflow_ref_fails_before_anything_starts(project: WorkflowProject) -> None:
     task = project.create_task()
-    proc = runner(project, "execute", "--project-root", str(project.root), "--task-id", task,
-                  "--workflow-ref", "nope")
+    proc = runner(
+        project,
+        "execute",
+        "--project-root",
+        str(project.root),
+        "--task-id",
+        task,
+        "--workflow-ref",
+        "nope",
+    )
     assert proc.returncode == 2
     assert "unknown workflow 'nope'" in error_of(proc)["message"]
-    (project.root / ".animus" / "workflows.yaml").write_text(YAML.replace("agent: builder", "agent: ghost"))
+    (project.root / ".animus" / "workflows.yaml").write_text(
+        YAML.replace("agent: builder", "agent: ghost")
+    )
     proc = runner(project, "execute", "--project-root", str(project.root), "--task-id", task)
     assert proc.returncode == 2
     assert "workflows.yaml:" in error_of(proc)["message"]
@@ -100,7 +132,9 @@ def test_unknown_workflow_ref_fails_before_anything_starts(project: WorkflowProj
         assert hub.tasks.get(task).status.value == "ready"
 
 
-def test_a_run_streams_its_events_to_the_socket_and_the_file(project: WorkflowProject, tmp_path: Path) -> None:
+def test_a_run_streams_its_events_to_the_socket_and_the_file(
+    project: WorkflowProject, tmp_path: Path
+) -> None:
     task = project.create_task()
     path = str(tmp_path / "ev.sock")
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -117,8 +151,18 @@ def test_a_run_streams_its_events_to_the_socket_and_the_file(project: WorkflowPr
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    proc = runner(project, "execute", "--project-root", str(project.root), "--task-id", task,
-                  "--events-socket", path, "--run-id", "wf-sock")
+    proc = runner(
+        project,
+        "execute",
+        "--project-root",
+        str(project.root),
+        "--task-id",
+        task,
+        "--events-socket",
+        path,
+        "--run-id",
+        "wf-sock",
+    )
     thread.join(30)
     server.close()
     assert proc.returncode == 0, proc.stderr
@@ -132,21 +176,41 @@ def test_a_run_streams_its_events_to_the_socket_and_the_file(project: WorkflowPr
     assert live == stored
     assert stored[0]["kind"] == "workflow_started"
     assert stored[-1]["kind"] == "workflow_completed"
-    assert isinstance(state["pid"], int)
-    assert isinstance(state["process_start_time"], int)
+    assert isinstance(stored[0]["payload"]["pid"], int)
+    assert state["pid"] is None  # a finished runner forgets itself on the run
 
 
 def test_a_dead_events_socket_never_hurts_the_run(project: WorkflowProject, tmp_path: Path) -> None:
     task = project.create_task()
-    proc = runner(project, "execute", "--project-root", str(project.root), "--task-id", task,
-                  "--events-socket", str(tmp_path / "nobody-listens.sock"))
+    proc = runner(
+        project,
+        "execute",
+        "--project-root",
+        str(project.root),
+        "--task-id",
+        task,
+        "--events-socket",
+        str(tmp_path / "nobody-listens.sock"),
+    )
     assert proc.returncode == 0, proc.stderr
 
 
-def _slow_agent(p: WorkflowProject) -> None:
-    p.script("10-slow", {"match": {"phase": "implement"}, "steps": [
-        {"text": "thinking hard"}, {"sleep": 30}, {"decision": {"verdict": "advance", "reason": "ok"}},
-        ], "resume": [{"text": "resumed"}, {"decision": {"verdict": "advance", "reason": "resumed ok"}}]})
+def _slow_agent(p: WorkflowProject) -> Path:
+    """An agent that works until ``go`` exists (a stopped session is killed mid-wait)."""
+    go = p.scripts.parent / "go"
+    wait = f"i=0; while [ ! -f {go} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done"
+    p.script(
+        "10-slow",
+        {
+            "match": {"phase": "implement"},
+            "steps": [
+                {"text": "thinking hard"},
+                {"run": {"command": wait}},
+                {"decision": {"verdict": "advance", "reason": "ok"}},
+            ],
+        },
+    )
+    return go
 
 
 def _wait_for(predicate: Any, what: str) -> None:
@@ -168,7 +232,7 @@ def _agent_running(p: WorkflowProject, run_id: str) -> bool:
 def test_pause_and_cancel_reach_a_running_agent_through_the_database(
     project: WorkflowProject, action: str
 ) -> None:
-    _slow_agent(project)
+    go = _slow_agent(project)
     task = project.create_task()
     proc = start(project, "--task-id", task, "--run-id", f"wf-{action}")
     _wait_for(lambda: _agent_running(project, f"wf-{action}"), "the agent session")
@@ -177,7 +241,7 @@ def test_pause_and_cancel_reach_a_running_agent_through_the_database(
         assert runner_alive(run)
         assert runner_state(run)["process_start_time"] == process_start_time(proc.pid)
         request_action(hub, f"wf-{action}", action)
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == (3 if action == "pause" else 4), err
     with project.hub() as hub:
         run = hub.runs.get(f"wf-{action}")
@@ -189,11 +253,26 @@ def test_pause_and_cancel_reach_a_running_agent_through_the_database(
         return
     assert run.status.value == "paused"
     # resume continues the stopped agent session through agent/resume and completes
-    done = runner(project, "execute", "--project-root", str(project.root), "--workflow-id",
-                  "wf-pause", "--resume")
+    go.touch()
+    done = runner(
+        project,
+        "execute",
+        "--project-root",
+        str(project.root),
+        "--workflow-id",
+        "wf-pause",
+        "--resume",
+    )
     assert done.returncode == 0, done.stderr
     with project.hub() as hub:
         assert hub.runs.get("wf-pause").status.value == "completed"
+        agent_log = hub.paths.run_dir("wf-pause") / "events.jsonl"
+    started = [
+        json.loads(line)["payload"]
+        for line in agent_log.read_text().splitlines()
+        if json.loads(line)["type"] == "started"
+    ]
+    assert [s["resume"] for s in started] == [False, True]
 
 
 def test_sigterm_pauses_gracefully(project: WorkflowProject) -> None:

@@ -282,6 +282,11 @@ class WorkflowExecution:
         self.run.__pydantic_extra__["runner"] = self.state
         save_run(self.hub, self.run, control=control)
 
+    def release(self) -> None:
+        """Forget this process on the run: it is about to stop working on it."""
+        self.state["pid"] = None
+        self.state["process_start_time"] = None
+
     def checkpoint(self, reason: CheckpointReason | str, phase_id: str | None = None) -> None:
         cp = self.hub.runs.add_checkpoint(
             self.run.id, reason, phase_id, self.run.machine_state, self.run.status
@@ -422,6 +427,7 @@ class WorkflowExecution:
         self.run.status = WorkflowStatus.PAUSED
         self.run.machine_state = WorkflowMachineState.PAUSED
         self.state["paused_reason"] = reason
+        self.release()
         self.run.failure_reason = reason if not manual else None
         self.save(control=control)
         self.checkpoint(CheckpointReason.PAUSE, self.run.current_phase)
@@ -447,6 +453,7 @@ class WorkflowExecution:
         self.run.completed_at = utc_now()
         self.run.failure_reason = "cancelled"
         self.state["manual"] = None
+        self.release()
         self.save(control=control)
         self.checkpoint(CheckpointReason.CANCEL, self.run.current_phase)
         self.events.emit("workflow_cancelled", {})
@@ -469,6 +476,7 @@ class WorkflowExecution:
         )
         self.run.completed_at = utc_now()
         self.run.failure_reason = reason
+        self.release()
         self.save()
         self.checkpoint(CheckpointReason.STATUS_CHANGE, phase_id or self.run.current_phase)
         self.events.emit(
@@ -519,6 +527,7 @@ class WorkflowExecution:
         self.run.completed_at = utc_now()
         self.run.failure_reason = None
         self.state["landing"] = landed
+        self.release()
         self.save()
         self.checkpoint(CheckpointReason.STATUS_CHANGE)
         self.events.emit(
