@@ -91,7 +91,9 @@ def _runner(ex: WorkflowExecution) -> AgentPhaseRunner:
     if ex.agent_runner is None:
         from animus_session_host import SessionHost
 
-        ex.sessions = SessionHost(project_root=ex.hub.project_root, env=ex.env)
+        ex.sessions = ex.request.session_host or SessionHost(
+            project_root=ex.hub.project_root, env=ex.env
+        )
 
         def forward(record: dict[str, Any]) -> None:
             if record.get("type") in _FORWARDED:

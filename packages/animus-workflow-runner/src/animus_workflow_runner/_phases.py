@@ -122,8 +122,9 @@ def _skip(ex: WorkflowExecution, index: int, pid: str, text: str) -> Route:
     ex.run.current_phase = pid
     ex.run.machine_state = WorkflowMachineState.EVALUATE_TRANSITION
     ex.run.current_phase_index = index + 1
-    ex.save()
-    ex.checkpoint(CheckpointReason.STATUS_CHANGE, pid)
+    ex.commit_point(
+        CheckpointReason.STATUS_CHANGE, pid, history=("phase-skipped", f"{pid}: {text}")
+    )
     ex.events.emit("phase_skipped", {"skip_if": text}, pid)
     return Route("next")
 
@@ -342,11 +343,17 @@ def _end_phase(
     if ex.state.pop("consumed_control", False):
         control = ex.stored_control()
         control.pop("manual_verdict", None)
+    failed = record.decision is DecisionAction.FAIL
+    history = (
+        "phase-failed" if failed else "phase-completed",
+        f"{pid}: {verdict} — {record.reason}"[:500],
+    )
     if route.kind in ("next", "goto", "complete"):
-        ex.save(control=control)
-        ex.checkpoint(CheckpointReason.STATUS_CHANGE, pid)
-    elif control is not None:
-        ex.save(control=control)
+        ex.commit_point(CheckpointReason.STATUS_CHANGE, pid, control=control, history=history)
+    else:
+        if control is not None:
+            ex.save(control=control)
+        ex.history(*history)
     _emit_phase_end(
         ex,
         pid,
@@ -415,9 +422,3 @@ def _emit_phase_end(
             },
             pid,
         )
-    ex.history(
-        "phase-" + ("failed" if kind == "phase_failed" else "completed"),
-        f"{pid}: {verdict} — {record.reason}"[:500],
-        phase_id=pid,
-        attempt=attempt,
-    )

@@ -99,6 +99,7 @@ class ExecuteRequest:
     env: Mapping[str, str] | None = None
     listener: Callable[[dict[str, Any]], None] | None = None
     run_id: str | None = None  # a new run's id chosen by the caller (the CLI prints it first)
+    session_host: Any = None  # a shared SessionHost (warm providers); not closed by the run
 
 
 @dataclass
@@ -282,6 +283,21 @@ class WorkflowExecution:
         self.run.__pydantic_extra__["runner"] = self.state
         save_run(self.hub, self.run, control=control)
 
+    def commit_point(
+        self,
+        reason: CheckpointReason | str,
+        phase_id: str | None = None,
+        *,
+        control: dict[str, Any] | None = None,
+        history: tuple[str, str] | None = None,
+    ) -> None:
+        """Save the run, add a checkpoint and a history row in one transaction (one fsync)."""
+        with self.hub.db.transaction():
+            self.save(control=control)
+            self.checkpoint(reason, phase_id)
+            if history is not None:
+                self.history(*history)
+
     def release(self) -> None:
         """Forget this process on the run: it is about to stop working on it."""
         self.state["pid"] = None
@@ -347,7 +363,7 @@ class WorkflowExecution:
         finally:
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(signal.SIGTERM)
-            if self.sessions is not None:
+            if self.sessions is not None and self.request.session_host is None:
                 with contextlib.suppress(Exception):
                     await self.sessions.aclose()
             self.events.close()
@@ -371,14 +387,22 @@ class WorkflowExecution:
             self.run.status = WorkflowStatus.RUNNING
             self.run.machine_state = WorkflowMachineState.EVALUATE_TRANSITION
             self.run.failure_reason = None
-            self.save(control=control)
-            self.checkpoint(CheckpointReason.RESUME, self.run.current_phase)
+            self.commit_point(
+                CheckpointReason.RESUME,
+                self.run.current_phase,
+                control=control,
+                history=("workflow-resumed", f"workflow {self.run.id} resumed"),
+            )
             self.events.emit("workflow_resumed", {"from_status": was.value, "pid": os.getpid()})
-            self.history("workflow-resumed", f"workflow {self.run.id} resumed")
         else:
             self.run.machine_state = WorkflowMachineState.EVALUATE_TRANSITION
-            self.save(control={})
-            self.checkpoint(CheckpointReason.START)
+            with self.hub.db.transaction():
+                self.commit_point(
+                    CheckpointReason.START,
+                    control={},
+                    history=("workflow-started", f"workflow {self.run.workflow_ref} started"),
+                )
+                self.project_task("in-progress")
             self.events.emit(
                 "workflow_started",
                 {
@@ -389,8 +413,7 @@ class WorkflowExecution:
                     "pid": os.getpid(),
                 },
             )
-            self.history("workflow-started", f"workflow {self.run.workflow_ref} started")
-        self.project_task("in-progress")
+        self.project_task("in-progress")  # a no-op unless resuming
         ensure_execution_dir(self)
 
     async def _loop(self) -> RunOutcome:
@@ -429,14 +452,17 @@ class WorkflowExecution:
         self.state["paused_reason"] = reason
         self.release()
         self.run.failure_reason = reason if not manual else None
-        self.save(control=control)
-        self.checkpoint(CheckpointReason.PAUSE, self.run.current_phase)
+        self.commit_point(
+            CheckpointReason.PAUSE,
+            self.run.current_phase,
+            control=control,
+            history=("workflow-paused", reason),
+        )
         if manual:
             self.events.emit(
                 "manual_pending", dict(self.state.get("manual") or {}), self.run.current_phase
             )
         self.events.emit("workflow_paused", {"reason": reason}, self.run.current_phase)
-        self.history("workflow-paused", reason)
         raise _Stop(
             RunOutcome(
                 self.run.id,
@@ -454,11 +480,15 @@ class WorkflowExecution:
         self.run.failure_reason = "cancelled"
         self.state["manual"] = None
         self.release()
-        self.save(control=control)
-        self.checkpoint(CheckpointReason.CANCEL, self.run.current_phase)
+        with self.hub.db.transaction():
+            self.commit_point(
+                CheckpointReason.CANCEL,
+                self.run.current_phase,
+                control=control,
+                history=("workflow-cancelled", f"workflow {self.run.id} cancelled"),
+            )
+            self.project_task("cancelled", f"workflow {self.run.id} cancelled")
         self.events.emit("workflow_cancelled", {})
-        self.history("workflow-cancelled", f"workflow {self.run.id} cancelled")
-        self.project_task("cancelled", f"workflow {self.run.id} cancelled")
         raise _Stop(RunOutcome(self.run.id, "cancelled", 4, "cancelled", "cancelled"))
 
     def finish_failed(
@@ -477,8 +507,13 @@ class WorkflowExecution:
         self.run.completed_at = utc_now()
         self.run.failure_reason = reason
         self.release()
-        self.save()
-        self.checkpoint(CheckpointReason.STATUS_CHANGE, phase_id or self.run.current_phase)
+        with self.hub.db.transaction():
+            self.commit_point(
+                CheckpointReason.STATUS_CHANGE,
+                phase_id or self.run.current_phase,
+                history=("workflow-failed", reason),
+            )
+            self.project_task("blocked", reason)
         self.events.emit(
             "workflow_failed",
             {
@@ -488,12 +523,10 @@ class WorkflowExecution:
             },
             phase_id,
         )
-        self.history("workflow-failed", reason)
         with contextlib.suppress(Exception):
             self.hub.errors.record(
                 "workflow", reason, task_id=self.run.task_id or None, workflow_id=self.run.id
             )
-        self.project_task("blocked", reason)
         name = status_name or ("escalated" if escalated else "failed")
         raise _Stop(RunOutcome(self.run.id, name, 1, reason, self.run.machine_state.value))
 
@@ -528,8 +561,12 @@ class WorkflowExecution:
         self.run.failure_reason = None
         self.state["landing"] = landed
         self.release()
-        self.save()
-        self.checkpoint(CheckpointReason.STATUS_CHANGE)
+        with self.hub.db.transaction():
+            self.commit_point(
+                CheckpointReason.STATUS_CHANGE,
+                history=("workflow-completed", f"workflow {self.run.workflow_ref} completed"),
+            )
+            self.project_task("done", f"workflow {self.run.id} completed")
         self.events.emit(
             "workflow_completed",
             {
@@ -538,8 +575,6 @@ class WorkflowExecution:
                 "decisions": len(self.run.decision_history),
             },
         )
-        self.history("workflow-completed", f"workflow {self.run.workflow_ref} completed")
-        self.project_task("done", f"workflow {self.run.id} completed")
         return RunOutcome(self.run.id, "completed", 0, None, "completed")
 
     # -- decisions -------------------------------------------------------------------------
