@@ -59,7 +59,7 @@ def test_sigkill_runner_is_resumed_from_its_last_completed_phase(tmp_path: Path)
     (task,) = project.tasks(1)
     project.enqueue([task])
     with running_daemon(project):
-        run = wait_until(lambda: project.hub.runs.active(), 30, "a run")[0]
+        run = wait_until(project.hub.runs.active, 30, "a run")[0]
         wait_until(
             lambda: _phase_completions(project, run.id)["phase-1"] == 1, 30, "phase-1 completed"
         )

@@ -142,7 +142,11 @@ class Daemon:
             on_exit=self._on_runner_exit,
             env=self.env,
         )
-        self.watchers = FileWatchers(self.project_root, self._fire_trigger)
+        self.watchers = FileWatchers(
+            self.project_root,
+            self._fire_trigger,
+            lambda tid, paths: self.events.emit("trigger", {"trigger_id": tid, "watching": paths}),
+        )
         self.webhooks = WebhookGate()
         self.control: Any = None
         self._claim: Any = None

@@ -20,9 +20,15 @@ FireCallback = Callable[[str, str, Any], object]
 class FileWatchers:
     """One watchfiles task per enabled ``file_watcher`` trigger."""
 
-    def __init__(self, project_root: Path, on_fire: FireCallback) -> None:
+    def __init__(
+        self,
+        project_root: Path,
+        on_fire: FireCallback,
+        on_watching: Callable[[str, list[str]], object] | None = None,
+    ) -> None:
         self.project_root = project_root
         self.on_fire = on_fire
+        self.on_watching = on_watching
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._signature: dict[str, str] = {}
         self._stop = asyncio.Event()
@@ -47,13 +53,13 @@ class FileWatchers:
 
         config = trigger.config or {}
         paths = [self.project_root / p for p in config.get("paths", [])]
-        for path in paths:
-            path.mkdir(parents=True, exist_ok=True) if not path.suffix else None
         existing = [str(p) for p in paths if p.exists()]
         if not existing:
             return
         debounce_ms = int(float(config.get("debounce_secs", 5)) * 1000)
         ignore = [str(x) for x in config.get("ignore", [])]
+        if self.on_watching is not None:
+            self.on_watching(trigger.id, existing)
         async for changes in awatch(
             *existing, debounce=max(debounce_ms, 1), step=50, stop_event=self._stop
         ):
