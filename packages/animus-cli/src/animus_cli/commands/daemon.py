@@ -197,9 +197,10 @@ def status() -> None:
     client = connect_daemon(ctx.project_root)
     if client is not None:
         with client:
-            data = client.call("daemon/status")
-        data.pop("capabilities", None) if not ctx.json_output else None
-        emit(data)
+            live: dict[str, Any] = client.call("daemon/status")
+        if not ctx.json_output:
+            live.pop("capabilities", None)
+        emit(live)
         return
     info = read_pid_info(ctx.hub.paths)
     data: dict[str, Any] = {"running": False, "status": "stopped"}
