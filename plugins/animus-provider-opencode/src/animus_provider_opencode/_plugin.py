@@ -1,0 +1,151 @@
+"""The ``animus-provider-opencode`` plugin: ``agent/run``, ``agent/resume``, ``agent/cancel``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from animus_plugin_protocol import AgentRunRequest, AgentRunResponse, ErrorCode, RpcError
+from animus_plugin_protocol.kinds.provider import NOTIFY_ERROR, AgentError
+from animus_plugin_protocol.provider import ProviderPlugin, run_cli_session
+from animus_plugin_protocol.runtime import RequestContext
+
+from ._launch import BINARY_VAR, CONFIG_CONTENT_VAR, PROVIDER_KEY_VARS, build_launch
+from ._parser import OpencodeStreamParser
+
+__all__ = ["BACKEND", "ENV_REQUIRED", "PLUGIN_NAME", "VERSION", "OpencodeProvider", "main"]
+
+PLUGIN_NAME = "animus-provider-opencode"
+VERSION = "0.1.0"
+BACKEND = "opencode:opencode-cli"
+_STDERR_TAIL = 5
+
+ENV_REQUIRED: list[dict[str, Any]] = [
+    *(
+        {
+            "name": name,
+            "description": f"API key of opencode's {provider} provider",
+            "sensitive": True,
+        }
+        for provider, names in PROVIDER_KEY_VARS.items()
+        for name in names
+    ),
+    {
+        "name": "OPENCODE_AUTH_CONTENT",
+        "description": "opencode auth.json content",
+        "sensitive": True,
+    },
+    {"name": CONFIG_CONTENT_VAR, "description": "opencode config (JSON) merged under requests'"},
+    {"name": "OPENCODE_CONFIG", "description": "path of an opencode config file"},
+    {"name": "OPENCODE_CONFIG_DIR", "description": "opencode config directory"},
+    {"name": "XDG_CONFIG_HOME", "description": "where opencode reads its global config"},
+    {"name": "XDG_DATA_HOME", "description": "where opencode keeps sessions and auth.json"},
+    {"name": "XDG_CACHE_HOME", "description": "opencode's cache (provider packages)"},
+    {"name": "OPENCODE_DISABLE_MODELS_FETCH", "description": "1: no models.dev fetch"},
+    {"name": BINARY_VAR, "description": "path of the opencode executable"},
+    {"name": "HTTPS_PROXY", "description": "proxy for the API"},
+    {"name": "NODE_EXTRA_CA_CERTS", "description": "extra CA certificates"},
+]
+
+
+def _tail(lines: Sequence[str]) -> str:
+    picked = [line.strip() for line in lines[-_STDERR_TAIL:] if line.strip()]
+    return " | ".join(picked) if picked else "(no error output)"
+
+
+class OpencodeProvider(ProviderPlugin):
+    """Drives ``opencode run --format json`` per request."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            PLUGIN_NAME,
+            VERSION,
+            "OpenCode (opencode run --format json)",
+            build_command=self._unused_build_command,
+            parse_line=self._unused_parse_line,
+            backend=BACKEND,
+            env_required=ENV_REQUIRED,
+        )
+        self.declared_env = frozenset(str(item["name"]) for item in ENV_REQUIRED)
+
+    @staticmethod
+    def _unused_build_command(request: AgentRunRequest, resume: bool) -> Any:
+        raise AssertionError("OpencodeProvider builds its launch in run_request")
+
+    @staticmethod
+    def _unused_parse_line(line: str) -> Any:
+        raise AssertionError("OpencodeProvider parses with a per-run OpencodeStreamParser")
+
+    async def run_request(
+        self, request: AgentRunRequest, ctx: RequestContext, *, resume: bool
+    ) -> AgentRunResponse:
+        launch = build_launch(
+            request, resume=resume, environ=os.environ, declared_env=self.declared_env
+        )
+        parser = OpencodeStreamParser(launch.mcp_servers)
+        sid = launch.session_id
+        for warning in launch.warnings:
+            ctx.notify(NOTIFY_ERROR, AgentError(session_id=sid, message=warning, recoverable=True))
+        try:
+            response = await run_cli_session(
+                launch.argv,
+                cwd=request.cwd,
+                env=launch.env,
+                session_id=sid,
+                parse_line=parser.parse_line,
+                notify=ctx.notify,
+                backend=self.backend,
+                timeout_secs=request.timeout_secs or self.default_timeout_secs,
+                registry=self.sessions,
+                max_line_bytes=self.max_line_bytes,
+                kill_grace_secs=self.kill_grace_secs,
+            )
+        except RpcError as exc:
+            raise _annotated(exc, parser) from None
+        if response.exit_code != 0:
+            message = f"opencode exited with code {response.exit_code}: {_tail(response.errors)}"
+            ctx.notify(NOTIFY_ERROR, AgentError(session_id=sid, message=message, recoverable=False))
+            raise RpcError(
+                ErrorCode.INTERNAL_ERROR,
+                message,
+                category="run_failed",
+                data={
+                    "exit_code": response.exit_code,
+                    "output": response.output,
+                    "session_id": parser.session_id or sid,
+                },
+            )
+        metadata = list(response.metadata)
+        metadata.append(
+            {
+                "type": "opencode_usage",
+                "session_id": parser.session_id,
+                "cost_usd": parser.cost_usd,
+                "tokens_used": parser.tokens.to_wire() if parser.tokens else None,
+            }
+        )
+        return response.model_copy(
+            update={
+                "session_id": parser.session_id or sid,
+                "output": parser.answer if parser.answer is not None else response.output,
+                "tokens_used": parser.tokens or response.tokens_used,
+                "metadata": metadata,
+            }
+        )
+
+
+def _annotated(exc: RpcError, parser: OpencodeStreamParser) -> RpcError:
+    """A failed run's error names the exit code and carries the CLI's session id."""
+    if exc.category != "run_failed":
+        return exc
+    data = dict(exc.data) if isinstance(exc.data, dict) else {}
+    if parser.session_id:
+        data["session_id"] = parser.session_id
+    code = data.get("exit_code")
+    prefix = f"opencode failed (exit code {code})" if code is not None else "opencode failed"
+    return RpcError(exc.code, f"{prefix}: {exc.message}", category=exc.category, data=data)
+
+
+def main() -> None:
+    OpencodeProvider().main()
