@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from animus_daemon_runtime._sockpath import socket_address
+
 __all__ = ["ControlClient", "StreamItem", "daemon_reachable", "nudge"]
 
 StreamItem = tuple[str, Any]
@@ -29,7 +31,8 @@ class ControlClient:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         try:
-            self.sock.connect(self.path)
+            with socket_address(self.path) as address:
+                self.sock.connect(address)
         except OSError:
             self.sock.close()
             raise
@@ -154,7 +157,8 @@ def nudge(socket_path: str | Path, reason: str = "nudge") -> bool:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(0.5)
     try:
-        sock.connect(str(socket_path))
+        with socket_address(socket_path) as address:
+            sock.connect(address)
         message = {
             "jsonrpc": "2.0",
             "id": 1,

@@ -18,6 +18,7 @@ import socket
 import struct
 from typing import TYPE_CHECKING, Any
 
+from animus_daemon_runtime._sockpath import socket_address
 from animus_daemon_runtime.bus import Subscription
 from animus_plugin_protocol import FrameDecoder, FrameError, encode_frame
 from animus_protocol.control import (
@@ -148,7 +149,8 @@ class ControlServer:
             self.path.unlink()  # ours and stale: we hold the scope lock
         old_umask = os.umask(0o177)
         try:
-            self._server = await asyncio.start_unix_server(self._serve, path=str(self.path))
+            with socket_address(self.path) as address:
+                self._server = await asyncio.start_unix_server(self._serve, path=address)
         finally:
             os.umask(old_umask)
         os.chmod(self.path, 0o600)
