@@ -480,3 +480,29 @@ def test_invalid_verdict_target_and_skip_if_fail_at_validation(tmp_path: Path) -
         run(p, task, workflow_ref="missing")
     with p.hub() as hub:
         assert hub.runs.list().total == 0
+
+
+BAD_BASE = (
+    AGENTS
+    + """
+phases:
+  implement: { mode: agent, agent: builder, idempotency: idempotent }
+workflows:
+  - id: w
+    worktree: { mode: required, base_ref: no-such-branch }
+    phases: [implement]
+"""
+)
+
+
+def test_an_error_after_start_fails_the_run_with_the_reason_never_a_traceback(
+    tmp_path: Path,
+) -> None:
+    p = make_workflow_project(tmp_path, BAD_BASE)
+    task = p.create_task()
+    out = run(p, task, workflow_ref="w")
+    assert (out.status, out.exit_code) == ("failed", 1)
+    assert "no-such-branch" in (out.reason or "")
+    with p.hub() as hub:
+        assert hub.tasks.get(task).status.value == "blocked"
+        assert hub.errors.list().total >= 1

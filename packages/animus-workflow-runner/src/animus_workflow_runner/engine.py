@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from animus_core.hub import ServiceHub
-from animus_protocol.envelope import ConflictError, InvalidInputError, NotFoundError
+from animus_protocol.envelope import (
+    AnimusError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+)
 from animus_protocol.statuses import (
     CheckpointReason,
     DecisionAction,
@@ -360,6 +365,12 @@ class WorkflowExecution:
             outcome = await self._loop()
         except _Stop as stop:
             outcome = stop.outcome
+        except AnimusError as exc:
+            if isinstance(exc, ConflictError) and self.state.get("interrupted"):
+                raise  # a resume that needs --force: the run was paused with the message
+            outcome = self._stop_on_error(exc, fail=True)
+        except Exception as exc:
+            outcome = self._stop_on_error(exc, fail=False)
         finally:
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(signal.SIGTERM)
@@ -368,6 +379,24 @@ class WorkflowExecution:
                     await self.sessions.aclose()
             self.events.close()
         return outcome
+
+    def _stop_on_error(self, exc: BaseException, *, fail: bool) -> RunOutcome:
+        """Record an error that escaped the loop: a known one fails the run, an unexpected
+        one pauses it (resumable once the cause is fixed)."""
+        message = str(exc) or type(exc).__name__
+        with contextlib.suppress(Exception):
+            self.hub.errors.record(
+                "runner",
+                f"{type(exc).__name__}: {message}",
+                task_id=self.run.task_id or None,
+                workflow_id=self.run.id,
+            )
+        try:
+            if fail:
+                self.finish_failed(message)
+            self.pause(f"runner error ({type(exc).__name__}): {message}")
+        except _Stop as stop:
+            return stop.outcome
 
     def _on_sigterm(self) -> None:
         self.stop_request = self.stop_request or "pause"
@@ -383,10 +412,12 @@ class WorkflowExecution:
             # A resume clears a pending pause request (that is what resuming means).
             control.pop("requested_action", None)
             self.state.pop("paused_reason", None)
+            self.state.pop("interrupted", None)
             was = self.run.status
             self.run.status = WorkflowStatus.RUNNING
             self.run.machine_state = WorkflowMachineState.EVALUATE_TRANSITION
             self.run.failure_reason = None
+            self.run.completed_at = None
             self.commit_point(
                 CheckpointReason.RESUME,
                 self.run.current_phase,
