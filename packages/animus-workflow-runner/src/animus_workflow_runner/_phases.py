@@ -24,7 +24,13 @@ from animus_protocol.statuses import (
 from animus_protocol.timeutil import utc_now, utc_now_str
 from animus_protocol.workflow import WorkflowDecisionRecord
 from animus_workflow_runner import _agent_phase
-from animus_workflow_runner._routing import DEFAULT_MAX_REWORK, Route, budget_route, route_after
+from animus_workflow_runner._routing import (
+    DEFAULT_MAX_REWORK,
+    Route,
+    budget_route,
+    decision_record_from,
+    route_after,
+)
 from animus_workflow_runner._worktree import execution_dir, git_identity, managed_worktree
 from animus_workflow_runner.command_phase import command_cwd, run_command_phase
 from animus_workflow_runner.conditions import evaluate_any
@@ -233,8 +239,6 @@ def _commit_step(
 
 
 def _decision_record(result: dict[str, Any], pid: str) -> WorkflowDecisionRecord:
-    from animus_workflow_runner.engine import decision_record_from
-
     record = decision_record_from(result, pid)
     if result.get("mode") in ("command", "manual"):
         record.source = (

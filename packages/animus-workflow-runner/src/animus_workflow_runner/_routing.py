@@ -3,15 +3,17 @@ their budget (``max_rework_attempts``), and token/cost budgets (``budget.on_exce
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from animus_protocol.workflow import WorkflowDecisionRecord
+from animus_protocol.statuses import DecisionAction, DecisionSource, Risk
+from animus_protocol.workflow import PhaseDecision, WorkflowDecisionRecord
 
 if TYPE_CHECKING:
     from animus_workflow_runner.engine import WorkflowExecution
 
-__all__ = ["DEFAULT_MAX_REWORK", "Route", "budget_route", "route_after"]
+__all__ = ["DEFAULT_MAX_REWORK", "Route", "budget_route", "decision_record_from", "route_after"]
 
 DEFAULT_MAX_REWORK = 3
 
@@ -150,3 +152,25 @@ def budget_route(ex: WorkflowExecution, pid: str, entry: dict[str, Any]) -> Rout
         if on_exceed == "pause":
             return Route("pause", reason=reason, phase_id=pid)
     return None
+
+
+def decision_record_from(data: Mapping[str, Any], phase_id: str) -> WorkflowDecisionRecord:
+    """A journaled result's decision record (commands and manual gates build one here)."""
+    if data.get("decision_record"):
+        return WorkflowDecisionRecord.from_wire(data["decision_record"])
+    decision = PhaseDecision.from_wire(data["decision"]) if data.get("decision") else None
+    verdict = decision.verdict.value if decision else "fail"
+    action = (
+        DecisionAction.parse(verdict)
+        if verdict in ("advance", "rework", "skip", "fail")
+        else DecisionAction.FAIL
+    )
+    return WorkflowDecisionRecord(
+        phase_id=phase_id,
+        source=DecisionSource.FALLBACK,
+        decision=action,
+        reason=decision.reason if decision else "no decision",
+        confidence=decision.confidence if decision else 0.0,
+        risk=decision.risk if decision else Risk.MEDIUM,
+        target_phase=decision.target_phase if decision else None,
+    )

@@ -14,52 +14,40 @@ import asyncio
 import contextlib
 import os
 import signal
-import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from animus_core.hub import ServiceHub
 from animus_protocol.envelope import (
     AnimusError,
     ConflictError,
-    InvalidInputError,
     NotFoundError,
 )
 from animus_protocol.statuses import (
     CheckpointReason,
-    DecisionAction,
-    DecisionSource,
-    Risk,
     WorkflowMachineState,
     WorkflowStatus,
 )
-from animus_protocol.subjects import SubjectRef, canonical_subject_kind, task_ref
+from animus_protocol.subjects import SubjectRef
 from animus_protocol.timeutil import utc_now, utc_now_str
 from animus_protocol.workflow import (
-    PhaseDecision,
     WorkflowDecisionRecord,
-    WorkflowPhaseExecution,
     WorkflowRun,
 )
 from animus_store import StepJournal
 from animus_workflow_runner import _phases
 from animus_workflow_runner._landing import land
-from animus_workflow_runner._routing import Route
+from animus_workflow_runner._models import EXIT_CODES, ExecuteRequest, RunOutcome, Stop
+from animus_workflow_runner._routing import Route, decision_record_from
+from animus_workflow_runner._setup import create_run, load_run, new_run_id, resolve_subject
 from animus_workflow_runner._worktree import ensure_execution_dir
 from animus_workflow_runner.control import (
-    TERMINAL_STATUSES,
     control_of,
     process_start_time,
-    runner_alive,
-    runner_state,
     save_run,
 )
 from animus_workflow_runner.definition import (
     WorkflowDefinition,
-    default_variables,
-    load_workflow,
 )
 from animus_workflow_runner.events import WorkflowEventSink
 from animus_workflow_runner.steps import KillSwitch, StepContext
@@ -73,76 +61,6 @@ __all__ = [
     "execute",
     "new_run_id",
 ]
-
-# Runner process exit codes (the daemon's contract).
-EXIT_CODES = {
-    "completed": 0,
-    "failed": 1,
-    "escalated": 1,
-    "merge_conflict": 1,
-    "paused": 3,
-    "manual_pending": 3,
-    "cancelled": 4,
-}
-CONTROL_POLL_SECS = 0.25
-
-
-@dataclass
-class ExecuteRequest:
-    """What to run: a new run (subject + workflow) or an existing one (``workflow_id``)."""
-
-    project_root: Path
-    task_id: str | None = None
-    subject: str | None = None  # KIND:ID
-    workflow_ref: str | None = None
-    workflow_id: str | None = None
-    resume: bool = False
-    force: bool = False
-    input: Any = None
-    vars: dict[str, str] = field(default_factory=dict)
-    events_socket: str | None = None
-    env: Mapping[str, str] | None = None
-    listener: Callable[[dict[str, Any]], None] | None = None
-    run_id: str | None = None  # a new run's id chosen by the caller (the CLI prints it first)
-    session_host: Any = None  # a shared SessionHost (warm providers); not closed by the run
-
-
-@dataclass
-class RunOutcome:
-    workflow_id: str
-    status: (
-        str  # completed | failed | escalated | merge_conflict | paused | manual_pending | cancelled
-    )
-    exit_code: int
-    reason: str | None = None
-    machine_state: str | None = None
-
-
-class _Stop(Exception):
-    """Leaves the loop with an outcome already recorded on the run."""
-
-    def __init__(self, outcome: RunOutcome) -> None:
-        super().__init__(outcome.status)
-        self.outcome = outcome
-
-
-def new_run_id() -> str:
-    return f"wf-{utc_now().strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
-
-
-def _parse_subject(value: str) -> SubjectRef:
-    kind, sep, ident = value.partition(":")
-    if not sep or not kind.strip() or not ident.strip():
-        raise InvalidInputError(
-            f"invalid subject {value!r}: expected KIND:ID (e.g. task:TASK-001)",
-            details={"subject": value},
-        )
-    kind = canonical_subject_kind(kind)
-    return (
-        task_ref(ident.strip())
-        if kind == "animus.task"
-        else SubjectRef(kind=kind, id=ident.strip())
-    )
 
 
 class WorkflowExecution:
@@ -169,9 +87,9 @@ class WorkflowExecution:
         """Validate and create (or load) the run; raises before anything starts."""
         req = self.request
         if req.workflow_id:
-            self._load_existing(req.workflow_id)
+            load_run(self, req.workflow_id)
         else:
-            self._create_new()
+            create_run(self)
         self.events = WorkflowEventSink(
             self.hub.paths.run_dir(self.run.id),
             self.run.id,
@@ -188,97 +106,9 @@ class WorkflowExecution:
             KillSwitch(self.env),
         )
 
-    def _resolve_subject(self) -> tuple[SubjectRef, str]:
-        req = self.request
-        if req.task_id and req.subject:
-            raise InvalidInputError("give either --task-id or --subject, not both")
-        if req.task_id:
-            ref = task_ref(req.task_id)
-        elif req.subject:
-            ref = _parse_subject(req.subject)
-        else:
-            raise InvalidInputError(
-                "a run needs a subject", hint="pass --task-id ID or --subject KIND:ID"
-            )
-        task_id = ""
-        if ref.kind == "animus.task":
-            assert ref.id is not None
-            self.task = self.hub.tasks.get(ref.id)  # NotFoundError for an unknown task
-            task_id = self.task.id
-            ref = task_ref(task_id)
-        return ref, task_id
-
-    def _create_new(self) -> None:
-        req = self.request
-        ref, task_id = self._resolve_subject()
-        dispatch_ref = None
-        if self.task is not None:
-            meta = getattr(self.task, "workflow_metadata", None)
-            extra = getattr(meta, "model_extra", None) or {}
-            dispatch_ref = extra.get("workflow_ref") if isinstance(extra, dict) else None
-        self.definition = load_workflow(
-            self.hub.project_root,
-            req.workflow_ref or dispatch_ref,
-            env=self.env,
-            variables=req.vars,
-        )
-        from animus_protocol.subjects import subject_key
-
-        key = subject_key(ref)
-        if key in self.hub.runs.active_subjects():
-            raise ConflictError(
-                f"subject {key} already has an active workflow run",
-                details={"subject": key},
-                hint="resume, pause or cancel that run first ('animus workflow list')",
-            )
-        run_id = req.run_id or new_run_id()
-        self.run = WorkflowRun(
-            id=run_id,
-            task_id=task_id,
-            workflow_ref=self.definition.ref,
-            subject=ref,
-            input=req.input,
-            vars={**default_variables(self.definition), **req.vars},
-            status=WorkflowStatus.RUNNING,
-            phases=[WorkflowPhaseExecution(phase_id=p["id"]) for p in self.definition.phases],
-            machine_state=WorkflowMachineState.IDLE,
-        )
-        self.state = {
-            "definition": self.definition.snapshot(),
-            "ordinal": 0,
-            "in_phase": None,
-            "phase_attempts": {},
-            "rework": None,
-            "outputs": {},
-            "usage": {"tokens": 0, "cost_usd": 0.0, "phases": {}},
-            "budget_acknowledged": [],
-        }
-
-    def _load_existing(self, workflow_id: str) -> None:
-        try:
-            self.run = self.hub.runs.get(workflow_id)
-        except NotFoundError as exc:
-            raise InvalidInputError(str(exc), details={"workflow_id": workflow_id}) from exc
-        retry_landing = (
-            self.run.status is WorkflowStatus.FAILED
-            and self.run.machine_state is WorkflowMachineState.MERGE_CONFLICT
-        )
-        if self.run.status in TERMINAL_STATUSES and not retry_landing:
-            raise ConflictError(
-                f"workflow run {workflow_id} is already {self.run.status.value}; it cannot resume",
-                details={"workflow_id": workflow_id, "status": self.run.status.value},
-            )
-        if runner_alive(self.run) and runner_state(self.run).get("pid") != os.getpid():
-            raise ConflictError(
-                f"workflow run {workflow_id} is being run by pid {runner_state(self.run)['pid']}",
-                details={"workflow_id": workflow_id},
-                hint="pause or cancel it instead ('animus workflow pause RUN')",
-            )
-        self.state = runner_state(self.run)
-        self.definition = WorkflowDefinition.from_snapshot(self.state["definition"])
-        if self.run.task_id:
-            self.task = self.hub.tasks.get(self.run.task_id)
-        self.resumed = True
+    def resolve_subject(self) -> tuple[SubjectRef, str]:
+        """The run's subject (an unknown task is a NotFoundError)."""
+        return resolve_subject(self)
 
     # -- persistence helpers -----------------------------------------------------------------
 
@@ -363,7 +193,7 @@ class WorkflowExecution:
         try:
             self._start()
             outcome = await self._loop()
-        except _Stop as stop:
+        except Stop as stop:
             outcome = stop.outcome
         except AnimusError as exc:
             if isinstance(exc, ConflictError) and self.state.get("interrupted"):
@@ -395,7 +225,7 @@ class WorkflowExecution:
             if fail:
                 self.finish_failed(message)
             self.pause(f"runner error ({type(exc).__name__}): {message}")
-        except _Stop as stop:
+        except Stop as stop:
             return stop.outcome
 
     def _on_sigterm(self) -> None:
@@ -494,7 +324,7 @@ class WorkflowExecution:
                 "manual_pending", dict(self.state.get("manual") or {}), self.run.current_phase
             )
         self.events.emit("workflow_paused", {"reason": reason}, self.run.current_phase)
-        raise _Stop(
+        raise Stop(
             RunOutcome(
                 self.run.id,
                 "manual_pending" if manual else "paused",
@@ -520,7 +350,7 @@ class WorkflowExecution:
             )
             self.project_task("cancelled", f"workflow {self.run.id} cancelled")
         self.events.emit("workflow_cancelled", {})
-        raise _Stop(RunOutcome(self.run.id, "cancelled", 4, "cancelled", "cancelled"))
+        raise Stop(RunOutcome(self.run.id, "cancelled", 4, "cancelled", "cancelled"))
 
     def finish_failed(
         self,
@@ -559,7 +389,7 @@ class WorkflowExecution:
                 "workflow", reason, task_id=self.run.task_id or None, workflow_id=self.run.id
             )
         name = status_name or ("escalated" if escalated else "failed")
-        raise _Stop(RunOutcome(self.run.id, name, 1, reason, self.run.machine_state.value))
+        raise Stop(RunOutcome(self.run.id, name, 1, reason, self.run.machine_state.value))
 
     # -- routing -----------------------------------------------------------------------------
 
@@ -612,28 +442,6 @@ class WorkflowExecution:
 
     def record_decision(self, record: WorkflowDecisionRecord) -> None:
         self.run.decision_history.append(record)
-
-
-def decision_record_from(data: Mapping[str, Any], phase_id: str) -> WorkflowDecisionRecord:
-    """A journaled result's decision record (commands and manual gates build one here)."""
-    if data.get("decision_record"):
-        return WorkflowDecisionRecord.from_wire(data["decision_record"])
-    decision = PhaseDecision.from_wire(data["decision"]) if data.get("decision") else None
-    verdict = decision.verdict.value if decision else "fail"
-    action = (
-        DecisionAction.parse(verdict)
-        if verdict in ("advance", "rework", "skip", "fail")
-        else DecisionAction.FAIL
-    )
-    return WorkflowDecisionRecord(
-        phase_id=phase_id,
-        source=DecisionSource.FALLBACK,
-        decision=action,
-        reason=decision.reason if decision else "no decision",
-        confidence=decision.confidence if decision else 0.0,
-        risk=decision.risk if decision else Risk.MEDIUM,
-        target_phase=decision.target_phase if decision else None,
-    )
 
 
 def execute(request: ExecuteRequest, *, hub: ServiceHub | None = None) -> RunOutcome:

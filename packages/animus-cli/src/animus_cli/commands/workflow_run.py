@@ -175,7 +175,7 @@ def run_command(
     if sync:
         return _run_sync(request)
     # Validate here so a bad reference fails now, with file:line, not in a log file.
-    WorkflowExecution(hub, request)._resolve_subject()
+    WorkflowExecution(hub, request).resolve_subject()
     load_workflow(hub.project_root, workflow_ref, env=hub.env, variables=variables)
     assert request.run_id is not None
     args = ["--workflow-ref", workflow_ref, "--run-id", request.run_id]
