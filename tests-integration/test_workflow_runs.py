@@ -506,3 +506,71 @@ def test_an_error_after_start_fails_the_run_with_the_reason_never_a_traceback(
     with p.hub() as hub:
         assert hub.tasks.get(task).status.value == "blocked"
         assert hub.errors.list().total >= 1
+
+
+CONTRACT_AND_SUBFLOW = (
+    AGENTS
+    + """
+phases:
+  implement: { mode: agent, agent: builder, idempotency: idempotent }
+  review:
+    mode: agent
+    agent: critic
+    idempotency: idempotent
+    decision_contract: { min_confidence: 0.8, required_evidence: [tests_passed] }
+  check: { mode: command, idempotency: idempotent, command: { program: "true" } }
+workflows:
+  - id: inner
+    phases: [check]
+  - id: outer
+    worktree: skip
+    phases:
+      - implement
+      - id: review
+        max_rework_attempts: 1
+      - workflow_ref: inner
+"""
+)
+
+
+def test_decision_contract_turns_a_weak_advance_into_rework_and_sub_workflows_expand(
+    tmp_path: Path,
+) -> None:
+    p = make_workflow_project(tmp_path, CONTRACT_AND_SUBFLOW)
+    p.script(
+        "05-implement-again",
+        {
+            "match": {"phase": "implement", "prompt_contains": "Rework"},
+            "steps": [{"text": "implemented with tests"}, decision("advance", "tests added")],
+        },
+    )
+    p.script(
+        "10-review-strong",
+        {
+            "match": {"phase": "review", "prompt_contains": "implemented with tests"},
+            "steps": [
+                decision(
+                    "advance", "now with tests", confidence=0.9, evidence=[{"kind": "tests_passed"}]
+                )
+            ],
+        },
+    )
+    p.script(
+        "11-review-weak",
+        {
+            "match": {"phase": "review"},
+            "steps": [decision("advance", "probably fine", confidence=0.3)],
+        },
+    )
+    task = p.create_task()
+    out = run(p, task, workflow_ref="outer")
+    assert out.status == "completed", out.reason
+    with p.hub() as hub:
+        d = hub.runs.decisions(out.workflow_id)
+        run_record = hub.runs.get(out.workflow_id)
+    weak = d[1]
+    assert (weak.phase_id, weak.decision.value) == ("review", "rework")
+    assert "decision contract not met" in weak.reason
+    assert "probably fine" in weak.reason
+    assert [x.phase_id for x in d] == ["implement", "review", "implement", "review", "check"]
+    assert [ph.phase_id for ph in run_record.phases] == ["implement", "review", "check"]
