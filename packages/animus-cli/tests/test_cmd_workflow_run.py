@@ -206,6 +206,9 @@ def test_cancel_of_a_waiting_run_settles_it_and_cancels_the_task(
     run_id = animus("--json", "workflow", "run", "gated", "--task-id", task, "--sync").data[
         "workflow_id"
     ]
+    busy = animus("--json", "workflow", "run", "gated", "--task-id", task)
+    assert busy.code == 4
+    assert "already has an active workflow run" in busy.error["message"]
     paused = animus("--json", "workflow", "pause", run_id)
     assert paused.code == 0
     assert paused.data["status"] == "paused"

@@ -21,7 +21,7 @@ from animus_workflow_runner.definition import (
 if TYPE_CHECKING:
     from animus_workflow_runner.engine import WorkflowExecution
 
-__all__ = ["create_run", "load_run", "new_run_id", "resolve_subject"]
+__all__ = ["create_run", "load_run", "new_run_id", "resolve_subject", "validate_new"]
 
 
 def new_run_id() -> str:
@@ -64,7 +64,9 @@ def resolve_subject(ex: WorkflowExecution) -> tuple[SubjectRef, str]:
     return ref, task_id
 
 
-def create_run(ex: WorkflowExecution) -> None:
+def validate_new(ex: WorkflowExecution) -> tuple[SubjectRef, str]:
+    """Everything a new run needs, checked before anything is created: the subject exists,
+    the workflow loads and validates (file:line), no other run of the subject is active."""
     req = ex.request
     ref, task_id = resolve_subject(ex)
     dispatch_ref = None
@@ -85,6 +87,12 @@ def create_run(ex: WorkflowExecution) -> None:
             details={"subject": key},
             hint="resume, pause or cancel that run first ('animus workflow list')",
         )
+    return ref, task_id
+
+
+def create_run(ex: WorkflowExecution) -> None:
+    req = ex.request
+    ref, task_id = validate_new(ex)
     run_id = req.run_id or new_run_id()
     ex.run = WorkflowRun(
         id=run_id,

@@ -39,7 +39,13 @@ from animus_workflow_runner import _phases
 from animus_workflow_runner._landing import land
 from animus_workflow_runner._models import EXIT_CODES, ExecuteRequest, RunOutcome, Stop
 from animus_workflow_runner._routing import Route, decision_record_from
-from animus_workflow_runner._setup import create_run, load_run, new_run_id, resolve_subject
+from animus_workflow_runner._setup import (
+    create_run,
+    load_run,
+    new_run_id,
+    resolve_subject,
+    validate_new,
+)
 from animus_workflow_runner._worktree import ensure_execution_dir
 from animus_workflow_runner.control import (
     control_of,
@@ -109,6 +115,10 @@ class WorkflowExecution:
     def resolve_subject(self) -> tuple[SubjectRef, str]:
         """The run's subject (an unknown task is a NotFoundError)."""
         return resolve_subject(self)
+
+    def validate_new(self) -> None:
+        """Check a new run's subject, workflow (file:line) and that its subject is free."""
+        validate_new(self)
 
     # -- persistence helpers -----------------------------------------------------------------
 

@@ -148,7 +148,6 @@ def run_command(
 ) -> int:
     """Start a workflow run on a task or subject (detached unless --sync)."""
     from animus_protocol.envelope import InvalidInputError
-    from animus_workflow_runner.definition import load_workflow
     from animus_workflow_runner.engine import ExecuteRequest, WorkflowExecution, new_run_id
 
     ctx = get_context()
@@ -175,8 +174,7 @@ def run_command(
     if sync:
         return _run_sync(request)
     # Validate here so a bad reference fails now, with file:line, not in a log file.
-    WorkflowExecution(hub, request).resolve_subject()
-    load_workflow(hub.project_root, workflow_ref, env=hub.env, variables=variables)
+    WorkflowExecution(hub, request).validate_new()
     assert request.run_id is not None
     args = ["--workflow-ref", workflow_ref, "--run-id", request.run_id]
     args += ["--task-id", task_id] if task_id else ["--subject", str(subject)]
