@@ -574,3 +574,44 @@ def test_decision_contract_turns_a_weak_advance_into_rework_and_sub_workflows_ex
     assert "probably fine" in weak.reason
     assert [x.phase_id for x in d] == ["implement", "review", "implement", "review", "check"]
     assert [ph.phase_id for ph in run_record.phases] == ["implement", "review", "check"]
+
+
+BUDGET_MODES = (
+    AGENTS
+    + """
+phases:
+  implement: { mode: agent, agent: builder, idempotency: idempotent }
+  review: { mode: agent, agent: critic, idempotency: idempotent }
+workflows:
+  - id: warned
+    worktree: skip
+    phases:
+      - id: implement
+        budget: { max_cost_usd: 0.1, on_exceed: warn }
+      - review
+  - id: strict
+    worktree: skip
+    budget: { max_tokens: 100, on_exceed: fail }
+    phases: [implement, review]
+"""
+)
+
+
+def test_budget_warn_goes_on_and_fail_fails_with_the_figures(tmp_path: Path) -> None:
+    p = make_workflow_project(tmp_path, BUDGET_MODES)
+    p.script(
+        "10-implement",
+        {
+            "match": {"phase": "implement"},
+            "steps": [
+                {"usage": {"input": 400, "output": 100, "cost": 0.25}},
+                decision("advance", "done"),
+            ],
+        },
+    )
+    out = run(p, p.create_task(), workflow_ref="warned")
+    assert out.status == "completed"
+    assert "budget_exceeded" in kinds(p, out.workflow_id)
+    out = run(p, p.create_task("b"), workflow_ref="strict")
+    assert (out.status, out.exit_code) == ("failed", 1)
+    assert "run used 500 tokens of max_tokens 100" in (out.reason or "")
