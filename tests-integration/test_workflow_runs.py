@@ -615,3 +615,45 @@ def test_budget_warn_goes_on_and_fail_fails_with_the_figures(tmp_path: Path) -> 
     out = run(p, p.create_task("b"), workflow_ref="strict")
     assert (out.status, out.exit_code) == ("failed", 1)
     assert "run used 500 tokens of max_tokens 100" in (out.reason or "")
+
+
+RETRY = (
+    AGENTS
+    + """
+phases:
+  flaky: { mode: agent, agent: builder, idempotency: idempotent, retry: { max_attempts: 2 } }
+  risky: { mode: agent, agent: builder, idempotency: sideeffecting }
+workflows:
+  - id: flaky
+    worktree: skip
+    phases: [flaky]
+  - id: risky
+    worktree: skip
+    phases: [risky]
+"""
+)
+
+
+def test_an_idempotent_agent_phase_is_retried_after_its_provider_dies(tmp_path: Path) -> None:
+    p = make_workflow_project(tmp_path, RETRY)
+    for phase in ("flaky", "risky"):
+        p.script(
+            f"10-{phase}",
+            {
+                "match": {"phase": phase},
+                "steps": [
+                    {"text": "starting"},
+                    {"crash": {"exit_code": 3, "once_marker": f".crashed-{phase}"}},
+                    decision("advance", "made it"),
+                ],
+            },
+        )
+    out = run(p, p.create_task(), workflow_ref="flaky")
+    assert out.status == "completed", out.reason
+    with p.hub() as hub:
+        d = [(x.phase_id, x.decision.value) for x in hub.runs.decisions(out.workflow_id)]
+    assert d == [("flaky", "fail"), ("flaky", "advance")]
+    assert "phase_retry" in kinds(p, out.workflow_id)
+    # a side-effecting phase is never retried on its own
+    out = run(p, p.create_task("b"), workflow_ref="risky")
+    assert out.status == "failed"

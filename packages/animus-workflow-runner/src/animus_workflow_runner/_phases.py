@@ -29,6 +29,7 @@ from animus_workflow_runner._routing import (
     Route,
     budget_route,
     decision_record_from,
+    retry_route,
     route_after,
 )
 from animus_workflow_runner._worktree import execution_dir, git_identity, managed_worktree
@@ -290,7 +291,7 @@ def _end_phase(
             **({"json": result.get("json")} if "json" in result else {}),
         },
     )
-    route = route_after(ex, index, entry, record, verdict)
+    route = retry_route(ex, index, entry, result) or route_after(ex, index, entry, record, verdict)
     budget = budget_route(ex, pid, entry)
     ex.record_decision(record)
     ex.state["outputs"][pid] = {

@@ -13,9 +13,18 @@ from animus_protocol.workflow import PhaseDecision, WorkflowDecisionRecord
 if TYPE_CHECKING:
     from animus_workflow_runner.engine import WorkflowExecution
 
-__all__ = ["DEFAULT_MAX_REWORK", "Route", "budget_route", "decision_record_from", "route_after"]
+__all__ = [
+    "DEFAULT_MAX_REWORK",
+    "DEFAULT_RETRY_ATTEMPTS",
+    "Route",
+    "budget_route",
+    "decision_record_from",
+    "retry_route",
+    "route_after",
+]
 
 DEFAULT_MAX_REWORK = 3
+DEFAULT_RETRY_ATTEMPTS = 3
 
 
 @dataclass
@@ -174,3 +183,27 @@ def decision_record_from(data: Mapping[str, Any], phase_id: str) -> WorkflowDeci
         risk=decision.risk if decision else Risk.MEDIUM,
         target_phase=decision.target_phase if decision else None,
     )
+
+
+def retry_route(
+    ex: WorkflowExecution, index: int, entry: dict[str, Any], result: dict[str, Any]
+) -> Route | None:
+    """Run an ``idempotent`` agent phase again after a retryable session failure (provider
+    death, timeout), up to ``retry.max_attempts`` attempts; other phases never auto-retry."""
+    if result.get("mode") != "agent" or result.get("status") == "completed":
+        return None
+    if not result.get("retryable") or entry.get("idempotency") != "idempotent":
+        return None
+    pid = str(entry["id"])
+    limit = int((entry.get("retry") or {}).get("max_attempts") or DEFAULT_RETRY_ATTEMPTS)
+    retries = ex.state.setdefault("retries", {})
+    used = int(retries.get(pid, 0))
+    if used + 1 >= limit:
+        return None
+    retries[pid] = used + 1
+    ex.events.emit(
+        "phase_retry",
+        {"attempt": used + 2, "max_attempts": limit, "errors": result.get("errors") or []},
+        pid,
+    )
+    return Route("goto", index, phase_id=pid)
