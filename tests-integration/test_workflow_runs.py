@@ -657,3 +657,19 @@ def test_an_idempotent_agent_phase_is_retried_after_its_provider_dies(tmp_path: 
     # a side-effecting phase is never retried on its own
     out = run(p, p.create_task("b"), workflow_ref="risky")
     assert out.status == "failed"
+
+
+def test_a_custom_subject_runs_in_the_project_root_without_a_task(tmp_path: Path) -> None:
+    p = make_workflow_project(tmp_path, COMMAND_ROUTING)
+    out = execute(
+        ExecuteRequest(
+            project_root=p.root, subject="custom:nightly-check", workflow_ref="routed", env=p.env
+        )
+    )
+    assert out.status == "completed"
+    with p.hub() as hub:
+        r = hub.runs.get(out.workflow_id)
+    assert r.task_id == ""
+    assert r.subject.id == "nightly-check"
+    with pytest.raises(InvalidInputError, match="expected KIND:ID"):
+        execute(ExecuteRequest(project_root=p.root, subject="nokind", env=p.env))
