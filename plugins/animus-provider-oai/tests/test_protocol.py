@@ -415,3 +415,23 @@ def test_truncated_chunk_and_10mb_chunk_are_recoverable(
     assert len(errors) == 1
     assert errors[0]["recoverable"] is True
     assert "truncated or malformed stream chunk" in errors[0]["message"]
+
+
+def test_cancel_request_notification_and_timeout_stop_the_run(
+    start_plugin: Any, make_env: Any, work: Path, state: Path
+) -> None:
+    slow = {"text": "z" * 400, "chunk_size": 1, "chunk_delay": 0.25, "times": 0}
+    with ScriptedModelServer([slow]) as server:
+        client = start_plugin(oai_env(make_env, server))
+        run_id = client.start("agent/run", run_params(work, state, session_id="cr-1"))
+        client.wait_note("agent/output", timeout=30)
+        client.send({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": run_id}})
+        reply = client.wait(run_id, timeout=10)
+        assert reply["error"]["code"] == -32002
+        timed = client.call(
+            "agent/run", run_params(work, state, session_id="to-1", timeout_secs=1), timeout=30
+        )
+    assert timed["error"]["code"] == -32003
+    assert "timed out after 1s" in timed["error"]["message"]
+    saved = json.loads((state / "to-1.json").read_text())
+    assert saved["messages"][-1] == {"role": "user", "content": "hello"}
