@@ -44,6 +44,18 @@ def _last_seq(path: Path) -> int:
     return 0
 
 
+def _ends_torn(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell() == 0:
+                return False
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1) != b"\n"
+    except OSError:
+        return False
+
+
 class WorkflowEventSink:
     """Appends a run's events; ``listener`` (e.g. the terminal's progress lines) sees each."""
 
@@ -60,6 +72,11 @@ class WorkflowEventSink:
         self.workflow_id = workflow_id
         self.seq = _last_seq(self.path)
         self._fh: TextIO | None = self.path.open("a", encoding="utf-8")
+        if _ends_torn(self.path):
+            # A runner killed mid-write left half a line: end it, so the next event
+            # starts on its own line instead of being glued to (and lost with) the torn one.
+            self._fh.write("\n")
+            self._fh.flush()
         self._socket_path = socket_path
         self._sock: socket.socket | None = None
         self._socket_dead = socket_path is None
