@@ -507,6 +507,14 @@ class Daemon:
         )
         if crashed or run is None:
             self.projectors.crashed(fact, failure_reason or exit.describe())
+        elif status == "paused" and exit.outcome == "cancelled":
+            # The runner refused to resume (a side-effecting step was interrupted): the run
+            # waits for an operator; its task says why and what to do.
+            self.projectors.crashed(
+                fact,
+                f"{failure_reason or 'resume refused'}; check the worktree, then run "
+                f"'animus workflow resume {rec.workflow_id} --force'",
+            )
         self.projectors.finished(fact, entry_id=rec.entry_id)
         if status == "completed":
             self.completed_total += 1

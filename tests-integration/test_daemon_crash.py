@@ -1,0 +1,172 @@
+"""Crash tests with the real runner: SIGKILL the daemon while 4 runs are active and start it
+again; SIGKILL a runner; a side-effecting phase interrupted is blocked with a reason."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from animus_daemon_runtime.runner_process import read_runner_record
+from animus_workflow_runner.testing import WorkflowProject, make_workflow_project
+
+# --import-mode=importlib leaves this directory off sys.path; the daemon helper is a sibling.
+sys.path.insert(0, str(Path(__file__).parent))
+from test_daemon_real_runner import Daemon
+
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
+
+WORKFLOWS = """
+agents:
+  builder: { tool: mock }
+phases:
+  plan: { mode: agent, agent: builder, directive: "Plan.", idempotency: idempotent }
+  build: { mode: agent, agent: builder, directive: "Build.", idempotency: BUILD_IDEMPOTENCY }
+  review: { mode: agent, agent: builder, directive: "Review.", idempotency: idempotent }
+workflows:
+  - id: three
+    worktree: skip
+    phases: [plan, build, review]
+default_workflow_ref: three
+"""
+
+ADVANCE = {"decision": {"verdict": "advance", "reason": "ok", "confidence": 0.9, "risk": "low"}}
+
+
+def _project(
+    tmp_path: Path, idempotency: str = "idempotent", sleep: float = 2.0
+) -> WorkflowProject:
+    project = make_workflow_project(tmp_path, WORKFLOWS.replace("BUILD_IDEMPOTENCY", idempotency))
+    project.script("build", {"match": {"phase": "build"}, "steps": [{"sleep": sleep}, ADVANCE]})
+    return project
+
+
+def _wait(predicate: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _events(project: WorkflowProject, workflow_id: str) -> list[dict[str, Any]]:
+    with project.hub() as hub:
+        path = hub.paths.run_dir(workflow_id) / "workflow-events.jsonl"
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+def _active(project: WorkflowProject) -> list[Any]:
+    with project.hub() as hub:
+        return list(hub.runs.active())
+
+
+def _in_build(project: WorkflowProject, run_id: str) -> bool:
+    return any(
+        e["kind"] == "phase_started" and e.get("phase_id") == "build"
+        for e in _events(project, run_id)
+    )
+
+
+def test_sigkill_daemon_with_four_active_runs_then_restart(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    ids = [project.create_task(f"t{n}") for n in range(6)]
+    with project.hub() as hub:
+        for t in ids:
+            hub.queue.enqueue_subject("task", t)
+    first = Daemon(project, "--pool-size", "4", "--max-tasks-per-tick", "4")
+    try:
+        _wait(lambda: len(_active(project)) == 4, 120, "4 active runs")
+        os.kill(first.proc.pid, signal.SIGKILL)
+        first.proc.wait(10)
+        second = Daemon(project, "--pool-size", "4")
+        try:
+
+            def finished() -> bool:
+                with project.hub() as hub:
+                    return hub.queue.stats().completed + hub.queue.stats().failed == len(ids)
+
+            _wait(finished, 180, "every entry finished")
+        finally:
+            second.stop()
+    finally:
+        if first.proc.poll() is None:
+            first.proc.kill()
+    with project.hub() as hub:
+        runs = hub.runs.list(limit=50).runs
+        statuses = {t: hub.tasks.get(t).status.value for t in ids}
+    assert sorted(r.subject_key or "" for r in runs) == sorted(ids)  # none twice, none lost
+    assert {r.status for r in runs} == {"completed"}
+    assert set(statuses.values()) == {"done"}
+    for run in runs:
+        completed = Counter(
+            e.get("phase_id") for e in _events(project, run.id) if e["kind"] == "phase_completed"
+        )
+        assert completed == Counter({"plan": 1, "build": 1, "review": 1}), run.id
+
+
+def test_sigkill_runner_idempotent_phase_is_resumed(tmp_path: Path) -> None:
+    project = _project(tmp_path, "idempotent", sleep=3.0)
+    task = project.create_task("one")
+    with project.hub() as hub:
+        hub.queue.enqueue_subject("task", task)
+    daemon = Daemon(project)
+    try:
+        run = _wait(lambda: _active(project), 60, "a run")[0]
+        _wait(lambda: _in_build(project, run.id), 60, "build started")
+        with project.hub() as hub:
+            rec = read_runner_record(hub.paths, run.id)
+        assert rec is not None
+        os.killpg(rec.pid, signal.SIGKILL)
+
+        def ended() -> str | None:
+            with project.hub() as hub:
+                status = hub.runs.get(run.id).status.value
+            return status if status in ("completed", "failed", "paused", "escalated") else None
+
+        status = _wait(ended, 120, "the run to end")
+    finally:
+        daemon.stop()
+    assert status == "completed"
+    completed = Counter(
+        e.get("phase_id") for e in _events(project, run.id) if e["kind"] == "phase_completed"
+    )
+    assert completed["plan"] == 1  # finished before the kill: not run again
+
+
+def test_sigkill_runner_side_effecting_phase_is_blocked_with_a_reason(tmp_path: Path) -> None:
+    project = _project(tmp_path, "sideeffecting", sleep=3.0)
+    task = project.create_task("one")
+    with project.hub() as hub:
+        hub.queue.enqueue_subject("task", task)
+    daemon = Daemon(project)
+    try:
+        run = _wait(lambda: _active(project), 60, "a run")[0]
+        _wait(lambda: _in_build(project, run.id), 60, "build started")
+        with project.hub() as hub:
+            rec = read_runner_record(hub.paths, run.id)
+        assert rec is not None
+        os.killpg(rec.pid, signal.SIGKILL)
+
+        def settled() -> Any:
+            with project.hub() as hub:
+                run_now = hub.runs.get(run.id)
+                task_now = hub.tasks.get(task)
+            if run_now.status.value != "running" and task_now.status.value == "blocked":
+                return run_now, task_now
+            return None
+
+        run_now, task_now = _wait(settled, 120, "the run to settle")
+    finally:
+        daemon.stop()
+    assert run_now.status.value == "paused"  # waits for an operator, nothing repeated
+    assert "sideeffecting" in (task_now.blocked_reason or "")
+    assert f"animus workflow resume {run.id} --force" in (task_now.blocked_reason or "")
