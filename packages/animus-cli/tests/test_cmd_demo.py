@@ -103,7 +103,11 @@ def test_two_tasks_human_output_dependency_order_and_nothing_left(
     assert "phases and verdicts" in out
     assert "main (git log --oneline main):" in out
     assert "TASK-002: Add divide to calc.basic" in out
-    assert out.rstrip().splitlines()[-1].startswith("ok: 2 tasks done, 1 rework round(s), 2 merge")
+    assert (
+        out.rstrip()
+        .splitlines()[-1]
+        .startswith("ok: 2 tasks done, 1 rework round, 2 merges into main")
+    )
     project = Path(out.split("demo project", 1)[1].split()[0])
     assert project.name == "calc"
     assert not project.parent.exists()  # the temporary project and home are gone
@@ -130,7 +134,7 @@ def test_a_run_that_cannot_finish_fails_the_demo_with_the_reason(
     summary = error["details"]["summary"]
     assert summary["ok"] is False
     assert [t["status"] for t in summary["tasks"]] == ["blocked", "ready"]
-    assert summary["tasks"][1]["blocked_by"] == ["TASK-001"]
+    assert summary["tasks"][1]["depends_on"] == ["TASK-001"]
     assert summary["merges"] == []
     assert {p["verdict"] for p in summary["phases"] if p["phase"] == "test"} == {"rework"}
     assert r.out == ""

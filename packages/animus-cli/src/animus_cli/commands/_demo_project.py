@@ -22,7 +22,7 @@ back, and the output of the earlier phases of the run, so:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,6 @@ phases:
     agent: implementer
     directive: Implement the task described below, with tests.
     idempotency: sideeffecting
-    commit_message: "implement the task"
   test:
     mode: command
     idempotency: idempotent
@@ -141,11 +140,14 @@ class DemoTask:
     description: str
     steps: list[dict[str, Any]]
     summary: str
+    commit: str
+    files: list[str]
     blocked_by: int | None = None  # index of the task this one waits for
-    files: list[str] = field(default_factory=list)
 
 
-def _decision(verdict: str, reason: str, evidence: list[dict[str, Any]]) -> dict[str, Any]:
+def _decision(
+    verdict: str, reason: str, evidence: list[dict[str, Any]], **extra: Any
+) -> dict[str, Any]:
     return {
         "decision": {
             "verdict": verdict,
@@ -153,12 +155,14 @@ def _decision(verdict: str, reason: str, evidence: list[dict[str, Any]]) -> dict
             "confidence": 0.9,
             "risk": "low",
             "evidence": evidence,
+            **extra,
         }
     }
 
 
-def _implemented(summary: str, files: list[str]) -> list[dict[str, Any]]:
-    """The closing steps of an implement script: run the tests, say what changed, advance."""
+def _implemented(summary: str, files: list[str], commit: str) -> list[dict[str, Any]]:
+    """The closing steps of an implement script: run the tests, say what changed, advance
+    (the decision's ``commit_message`` names the branch commit of the phase)."""
     return [
         {"run": {"command": _UNITTEST}},
         {"text": summary},
@@ -169,6 +173,7 @@ def _implemented(summary: str, files: list[str]) -> list[dict[str, Any]]:
                 {"kind": "files_modified", "description": ", ".join(files)},
                 {"kind": "tests_passed", "description": _UNITTEST},
             ],
+            commit_message=commit,
         ),
     ]
 
@@ -214,6 +219,7 @@ TASKS: list[DemoTask] = [
             {"write_file": {"path": "tests/test_arith.py", "content": _ARITH_TESTS}},
         ],
         summary="Added subtract() and multiply() to calc/basic.py, tested in tests/test_arith.py.",
+        commit="calc: subtract() and multiply(), with tests",
         files=["calc/basic.py", "tests/test_arith.py"],
     ),
     DemoTask(
@@ -256,8 +262,9 @@ TASKS: list[DemoTask] = [
         ],
         summary="Added divide() to calc/basic.py (ValueError on zero), tested in "
         "tests/test_divide.py.",
-        blocked_by=0,
+        commit="calc: divide(), refusing a zero divisor",
         files=["calc/basic.py", "tests/test_divide.py"],
+        blocked_by=0,
     ),
     DemoTask(
         title="Add mean() in a new calc.stats module",
@@ -295,6 +302,7 @@ TASKS: list[DemoTask] = [
             },
         ],
         summary="Added calc/stats.py with mean(), tested in tests/test_stats.py.",
+        commit="calc.stats: mean()",
         files=["calc/stats.py", "tests/test_stats.py"],
     ),
     DemoTask(
@@ -347,6 +355,7 @@ TASKS: list[DemoTask] = [
             },
         ],
         summary="Added calc/__main__.py (python3 -m calc add A B), tested in tests/test_cli.py.",
+        commit="calc: python3 -m calc add A B",
         files=["calc/__main__.py", "tests/test_cli.py"],
     ),
     DemoTask(
@@ -369,6 +378,7 @@ TASKS: list[DemoTask] = [
             },
         ],
         summary="Added a usage section to README.md.",
+        commit="README: usage",
         files=["README.md"],
     ),
 ]
@@ -393,7 +403,11 @@ def _first_task_scripts() -> dict[str, dict[str, Any]]:
                         "new": _NEGATIVE_TEST,
                     }
                 },
-                *_implemented(_REWORK_DONE, ["tests/test_arith.py"]),
+                *_implemented(
+                    _REWORK_DONE,
+                    ["tests/test_arith.py"],
+                    "tests: multiply() with negative factors (review)",
+                ),
             ],
         },
         "01-review-after-rework": {
@@ -437,7 +451,7 @@ def mock_scripts(n_tasks: int) -> dict[str, dict[str, Any]]:
     for index, task in enumerate(TASKS[:n_tasks]):
         scripts[f"{10 + index}-implement-task-{index + 1}"] = {
             "match": {"phase": "implement", "prompt_contains": task.title},
-            "steps": [*task.steps, *_implemented(task.summary, task.files)],
+            "steps": [*task.steps, *_implemented(task.summary, task.files, task.commit)],
         }
     scripts["90-review"] = {
         "match": {"phase": "review"},

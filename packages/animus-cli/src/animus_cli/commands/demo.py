@@ -205,6 +205,10 @@ class _Live:
         self.write(f"{time.monotonic() - self.started:6.1f}s  {text}")
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _short(text: Any, width: int = 90) -> str:
     line = " ".join(str(text or "").split())
     return line if len(line) <= width else line[: width - 1] + "…"
@@ -320,7 +324,7 @@ def _summary(project: Path, env: Mapping[str, str], task_ids: list[str]) -> dict
                 "id": task_id,
                 "title": task.title,
                 "status": task.status.value,
-                "blocked_by": list(task.blocking_dependency_ids()),
+                "depends_on": list(task.blocking_dependency_ids()),
                 "workflow_id": workflow_id,
                 "run_status": None,
                 "reworks": 0,
@@ -356,8 +360,8 @@ def _failure(summary: dict[str, Any]) -> str | None:
         m["task"] for m in summary["merges"] if m.get("status") in ("merged", "already_merged")
     }
     for task in summary["tasks"]:
-        if task["status"] != "done" and task["workflow_id"] is None and task["blocked_by"]:
-            waits = ", ".join(task["blocked_by"])
+        if task["status"] != "done" and task["workflow_id"] is None and task["depends_on"]:
+            waits = ", ".join(task["depends_on"])
             problems.append(f"{task['id']} never ran: it waits for {waits}")
         elif task["status"] != "done":
             why = f": {task['reason']}" if task.get("reason") else ""
@@ -372,18 +376,18 @@ def _print_summary(data: dict[str, Any], say: Callable[[str], None]) -> None:
 
     say("")
     mode = "through the daemon" if data["mode"] == "daemon" else "in this process"
-    say(f"summary: {len(data['tasks'])} tasks {mode} in {data['seconds']:.1f} s")
+    say(f"summary: {_count(len(data['tasks']), 'task')} {mode} in {data['seconds']:.1f} s")
     print_table(
         [
             {
                 **t,
-                "blocked_by": ", ".join(t["blocked_by"]) or "-",
+                "depends_on": ", ".join(t["depends_on"]) or "-",
                 "run": t["workflow_id"] or "-",
                 "time": f"{t['seconds']:.1f} s" if t["seconds"] is not None else "-",
             }
             for t in data["tasks"]
         ],
-        ["id", "title", "status", "blocked_by", "run", "reworks", "time"],
+        ["id", "title", "status", "depends_on", "run", "reworks", "time"],
         title="tasks",
     )
     say("")
@@ -592,7 +596,8 @@ def _finish(data: dict[str, Any], say: Callable[[str], None], json_output: bool)
         emit(data)
     else:
         say(
-            f"ok: {len(data['tasks'])} tasks done, {data['reworks']} rework round(s), "
-            f"{merges} merge(s) into main, {data['seconds']:.1f} s"
+            f"ok: {_count(len(data['tasks']), 'task')} done, "
+            f"{_count(data['reworks'], 'rework round')}, "
+            f"{_count(merges, 'merge')} into main, {data['seconds']:.1f} s"
         )
     return 0
