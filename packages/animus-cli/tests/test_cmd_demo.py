@@ -118,7 +118,7 @@ def test_a_run_that_cannot_finish_fails_the_demo_with_the_reason(
 ) -> None:
     broken = demo_module.WORKFLOWS_YAML.replace(
         "args: [-m, unittest, -q]", 'args: [-c, "raise SystemExit(1)"]'
-    )
+    ).replace("on_failure_verdict: rework", "on_failure_verdict: fail")
     assert broken != demo_module.WORKFLOWS_YAML
     monkeypatch.setattr(demo_module, "WORKFLOWS_YAML", broken)
     r = animus("demo", "--no-daemon", "--tasks", "2", json_output=True)
@@ -136,7 +136,10 @@ def test_a_run_that_cannot_finish_fails_the_demo_with_the_reason(
     assert [t["status"] for t in summary["tasks"]] == ["blocked", "ready"]
     assert summary["tasks"][1]["depends_on"] == ["TASK-001"]
     assert summary["merges"] == []
-    assert {p["verdict"] for p in summary["phases"] if p["phase"] == "test"} == {"rework"}
+    assert [(p["phase"], p["verdict"]) for p in summary["phases"]] == [
+        ("implement", "advance"),
+        ("test", "fail"),
+    ]
     assert r.out == ""
 
 

@@ -218,6 +218,8 @@ def _stop_daemon(paths: ScopePaths, info: DaemonPidInfo, report: DaemonReport) -
         signal_daemon(info, signal.SIGKILL)
         stopped = wait_for_exit(info, 5)
     report.stopped = stopped
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(info.pid, os.WNOHANG)  # the daemon is this process's child: reap it
     report.stop_seconds = round(time.monotonic() - started, 3)
 
 

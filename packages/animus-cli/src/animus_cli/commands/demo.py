@@ -66,15 +66,20 @@ class DemoFailedError(AnimusError):
 
 def _git(cwd: Path, *args: str) -> str:
     env = {k: v for k, v in os.environ.items() if k not in _GIT_REDIRECTS}
-    done = subprocess.run(
-        ["git", *_GIT_IDENTITY, "-c", "commit.gpgsign=false", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=env,
-    )
+    argv = ["git", *_GIT_IDENTITY, "-c", "commit.gpgsign=false", *args]
+    try:
+        done = subprocess.run(
+            argv, cwd=cwd, check=True, capture_output=True, text=True, timeout=30, env=env
+        )
+    except FileNotFoundError:
+        raise UnavailableError(
+            "the demo needs git, which is not on PATH", hint="install git and try again"
+        ) from None
+    except subprocess.CalledProcessError as exc:
+        raise UnavailableError(
+            f"git {' '.join(args)} failed in {cwd}: {exc.stderr.strip() or exc.returncode}",
+            details={"argv": argv, "exit_code": exc.returncode},
+        ) from None
     return done.stdout
 
 
@@ -146,7 +151,8 @@ def _make_project(project: Path, home: Path, n_tasks: int) -> tuple[dict[str, st
         path = project / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    _git(project, "init", "-q", "-b", "main")
+    _git(project, "init", "-q")
+    _git(project, "symbolic-ref", "HEAD", "refs/heads/main")  # git < 2.28 has no init -b
     _git(project, "add", *PROJECT_FILES)
     _git(project, "commit", "-q", "--no-verify", "-m", "calc: add() and its test")
     (project / DEMO_MARKER).write_text(
