@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from animus_cli.commands import demo as demo_module
+from animus_cli.commands import _demo_live, _demo_project
 from animus_cli.commands._demo_project import DEMO_MARKER, REWORK_REASON
 from animus_cli.testing import Invoke
 
@@ -116,11 +116,11 @@ def test_two_tasks_human_output_dependency_order_and_nothing_left(
 def test_a_run_that_cannot_finish_fails_the_demo_with_the_reason(
     animus: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    broken = demo_module.WORKFLOWS_YAML.replace(
+    broken = _demo_project.WORKFLOWS_YAML.replace(
         "args: [-m, unittest, -q]", 'args: [-c, "raise SystemExit(1)"]'
     ).replace("on_failure_verdict: rework", "on_failure_verdict: fail")
-    assert broken != demo_module.WORKFLOWS_YAML
-    monkeypatch.setattr(demo_module, "WORKFLOWS_YAML", broken)
+    assert broken != _demo_project.WORKFLOWS_YAML
+    monkeypatch.setattr(_demo_project, "WORKFLOWS_YAML", broken)
     r = animus("demo", "--no-daemon", "--tasks", "2", json_output=True)
     assert r.code == 1
     # live lines go to stderr in JSON mode; the error envelope is the last line
@@ -170,7 +170,7 @@ def test_bad_input(animus: Invoke, tmp_path: Path) -> None:
 
 def test_live_lines_name_the_task_and_skip_chatter() -> None:
     lines: list[str] = []
-    live = demo_module._Live(lines.append, 0.0)
+    live = _demo_live.Live(lines.append, 0.0)
     live(
         {
             "workflow_id": "wf-1",
