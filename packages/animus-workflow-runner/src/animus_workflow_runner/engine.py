@@ -116,6 +116,10 @@ class WorkflowExecution:
         """The run's subject (an unknown task is a NotFoundError)."""
         return resolve_subject(self)
 
+    # Kept for callers written against the first version (the MCP tools); prefer
+    # validate_new(), which also checks the workflow and the subject's active runs.
+    _resolve_subject = resolve_subject
+
     def validate_new(self) -> None:
         """Check a new run's subject, workflow (file:line) and that its subject is free."""
         validate_new(self)
