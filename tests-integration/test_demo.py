@@ -138,3 +138,18 @@ def test_an_interrupted_demo_stops_its_daemon_and_runners(tmp_path: Path, sig: i
     assert _processes_mentioning([home, project]) == []
     assert not Path(project).exists()
     assert not Path(home).exists()
+
+
+def test_runs_that_outlast_the_timeout_end_the_demo_with_a_clear_error(tmp_path: Path) -> None:
+    code, envelope, err = _run_demo(tmp_path, "--timeout", "1")
+    assert code == 5, err
+    assert envelope == {}
+    error = json.loads(err.strip().splitlines()[-1])["error"]
+    assert error["code"] == "unavailable"
+    assert "did not finish within 1 s" in error["message"]
+    assert "daemon stopped" in err
+    project = next(x.split()[2] for x in err.splitlines() if x.startswith("demo project"))
+    home = next(x.split()[1] for x in err.splitlines() if x.startswith("ANIMUS_HOME"))
+    assert _processes_mentioning([home, project]) == []
+    assert not Path(project).exists()
+    assert not Path(home).exists()
