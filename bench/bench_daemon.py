@@ -1,0 +1,278 @@
+"""Benchmark for the daemon: dispatch latency, drain throughput, memory.
+
+* dispatch latency: from ``queue/enqueue`` returning (over the control socket, which nudges
+  the scheduler) to the runner process starting (its first instruction is a shell ``date``
+  that records the time, so process creation is included, interpreter start-up is not);
+* drain throughput: 200 queued three-phase workflows with pool 8, (a) with a contract-only
+  runner (three instant phases; bounds the daemon's own overhead plus one Python start-up per
+  run) and (b) with the real ``animus-workflow-runner`` and the scripted mock provider;
+* memory: the daemon's RSS when idle, and per active run (daemon growth plus each runner's
+  own RSS) with 8 runs parked in a phase.
+
+Prints the figures and saves ``bench/results/daemon.json``; ``ANIMUS_BENCH_QUICK=1`` runs
+smaller counts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from animus_core.hub import ServiceHub
+from animus_daemon_runtime.client import ControlClient
+
+QUICK = os.environ.get("ANIMUS_BENCH_QUICK", "") not in ("", "0")
+ROOT = Path(__file__).resolve().parent
+REPO = ROOT.parent
+RESULTS = ROOT / "results" / "daemon.json"
+FAKE_RUNNER = REPO / "packages" / "animus-daemon-runtime" / "tests" / "fake_runner.py"
+LATENCY_SAMPLES = 15 if QUICK else 40
+DRAIN = 40 if QUICK else 200
+REAL_DRAIN = 16 if QUICK else 200
+POOL = 8
+
+MOCK_WORKFLOWS = """
+agents:
+  builder: { tool: mock }
+phases:
+  plan: { mode: agent, agent: builder, directive: "Plan.", idempotency: idempotent }
+  build: { mode: agent, agent: builder, directive: "Build.", idempotency: idempotent }
+  review: { mode: agent, agent: builder, directive: "Review.", idempotency: idempotent }
+workflows:
+  - id: three
+    worktree: skip
+    phases: [plan, build, review]
+default_workflow_ref: three
+"""
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.005)
+    raise TimeoutError("benchmark condition not reached")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+class Bench:
+    def __init__(
+        self, tmp: Path, runner_bin: str | None, env: dict[str, str] | None = None
+    ) -> None:
+        self.root = tmp / "proj"
+        self.root.mkdir(exist_ok=True)
+        self.env = {**os.environ, "ANIMUS_HOME": str(tmp / "home"), **(env or {})}
+        if runner_bin is not None:
+            self.env["ANIMUS_WORKFLOW_RUNNER_BIN"] = runner_bin
+        else:
+            self.env.pop("ANIMUS_WORKFLOW_RUNNER_BIN", None)
+        self.hub = ServiceHub(self.root, env=self.env)
+        self.hub.ensure_ready()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "animus_daemon_runtime",
+                "--project-root",
+                str(self.root),
+                *args,
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+        def up() -> bool:
+            try:
+                with self.client() as c:
+                    c.call("daemon/status")
+            except OSError:
+                return False
+            return True
+
+        wait_until(up, 30)
+
+    def client(self) -> ControlClient:
+        return ControlClient(self.hub.paths.control_sock, timeout=30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(90)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def bench_latency(tmp: Path) -> dict[str, Any]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    trace = tmp / "spawned.txt"
+    wrapper = tmp / "runner.sh"
+    wrapper.write_text(
+        f'#!/bin/sh\necho "$(date +%s.%N)" >> {trace}\nexec {sys.executable} {FAKE_RUNNER} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    bench = Bench(tmp, str(wrapper), {"FAKE_RUNNER_PHASE_SECS": "0"})
+    ids = [bench.hub.tasks.create(title=f"t{i}", status="ready").id for i in range(LATENCY_SAMPLES)]
+    bench.start("--pool-size", str(POOL), "--interval-secs", "60")
+    samples: list[float] = []
+    try:
+        with bench.client() as c:
+            for n, task_id in enumerate(ids):
+                c.call("queue/enqueue", {"task_id": task_id})
+                returned = time.time()
+                wait_until(
+                    lambda n=n: trace.exists() and len(trace.read_text().splitlines()) > n, 30
+                )
+                started = float(trace.read_text().splitlines()[n])
+                samples.append((started - returned) * 1000)
+                wait_until(lambda n=n: c.call("queue/stats")["done_recent"] > n, 60)
+    finally:
+        bench.stop()
+    samples.sort()
+    return {
+        "samples": len(samples),
+        "p50_ms": round(statistics.median(samples), 2),
+        "p90_ms": round(samples[int(len(samples) * 0.9) - 1], 2),
+        "max_ms": round(samples[-1], 2),
+        "target_p50_ms": 50,
+    }
+
+
+def bench_drain(tmp: Path, count: int, *, real: bool) -> dict[str, Any]:
+    if real:
+        from animus_workflow_runner.testing import make_workflow_project
+
+        project = make_workflow_project(tmp, MOCK_WORKFLOWS)
+        bench = Bench(
+            tmp,
+            None,
+            {k: v for k, v in project.env.items() if k.startswith(("GIT_", "ANIMUS_MOCK"))},
+        )
+        bench.root = project.root
+        bench.hub = ServiceHub(project.root, env=bench.env)
+        bench.hub.ensure_ready()
+    else:
+        bench = Bench(tmp, f"{sys.executable} {FAKE_RUNNER}", {"FAKE_RUNNER_PHASE_SECS": "0"})
+    ids = [bench.hub.tasks.create(title=f"t{i}", status="ready").id for i in range(count)]
+    for task_id in ids:
+        bench.hub.queue.enqueue_subject("task", task_id)
+    t0 = time.monotonic()
+    bench.start(
+        "--pool-size", str(POOL), "--max-tasks-per-tick", str(POOL), "--interval-secs", "60"
+    )
+    try:
+        with bench.client() as c:
+            wait_until(lambda: c.call("queue/stats")["done_recent"] >= count, 1800)
+            elapsed = time.monotonic() - t0
+            metrics = c.call("daemon/metrics")
+        assert bench.proc is not None
+        daemon_cpu = cpu_seconds(bench.proc.pid)
+    finally:
+        bench.stop()
+    completed = metrics["counters"].get("workflow_runs_total{status=completed}", 0)
+    return {
+        "workflows": count,
+        "pool": POOL,
+        "seconds": round(elapsed, 2),
+        "workflows_per_second": round(count / elapsed, 2),
+        "completed": completed,
+        "phases": metrics["counters"].get("phase_executions_total{status=success}")
+        or metrics["counters"].get("phase_executions_total{status=advance}"),
+        "target_workflows_per_second": 5,
+        "daemon_cpu_seconds": round(daemon_cpu, 2),
+        "daemon_cpu_ms_per_workflow": round(1000 * daemon_cpu / count, 1),
+        "machine_cpu_seconds_available": round(elapsed * (os.cpu_count() or 1), 1),
+    }
+
+
+def bench_memory(tmp: Path) -> dict[str, Any]:
+    bench = Bench(
+        tmp,
+        f"{sys.executable} {FAKE_RUNNER}",
+        {"FAKE_RUNNER_PHASE_SECS": "0", "FAKE_RUNNER_HANG_PHASE": "0"},
+    )
+    ids = [bench.hub.tasks.create(title=f"t{i}", status="ready").id for i in range(POOL)]
+    bench.start("--pool-size", str(POOL), "--interval-secs", "60")
+    try:
+        assert bench.proc is not None
+        time.sleep(1.0)
+        idle = rss_kb(bench.proc.pid)
+        with bench.client() as c:
+            for task_id in ids:
+                c.call("queue/enqueue", {"task_id": task_id})
+            wait_until(lambda: len(c.call("daemon/status")["active_runs"]) == POOL, 60)
+            wait_until(lambda: len(bench.hub.runs.active()) == POOL, 60)
+            time.sleep(1.0)
+            busy = rss_kb(bench.proc.pid)
+            from animus_daemon_runtime.runner_process import read_runner_record
+
+            runner_rss = []
+            for run in bench.hub.runs.active():
+                rec = read_runner_record(bench.hub.paths, run.id)
+                if rec is not None:
+                    runner_rss.append(rss_kb(rec.pid))
+    finally:
+        bench.stop()
+    return {
+        "daemon_idle_rss_mb": round(idle / 1024, 1),
+        "daemon_rss_with_8_active_mb": round(busy / 1024, 1),
+        "daemon_growth_per_active_run_kb": round((busy - idle) / POOL),
+        "contract_runner_rss_mb": round(statistics.mean(runner_rss) / 1024, 1)
+        if runner_rss
+        else None,
+    }
+
+
+def main() -> None:
+    results: dict[str, Any] = {"quick": QUICK, "cpus": os.cpu_count()}
+    with tempfile.TemporaryDirectory(prefix="animus-bench-daemon-") as t:
+        results["dispatch_latency"] = bench_latency(Path(t) / "lat")
+    print(f"dispatch latency (enqueue -> runner process): {results['dispatch_latency']}")
+    with tempfile.TemporaryDirectory(prefix="animus-bench-daemon-") as t:
+        results["drain_contract_runner"] = bench_drain(Path(t), DRAIN, real=False)
+    print(f"drain, contract runner: {results['drain_contract_runner']}")
+    if (
+        shutil.which("animus-workflow-runner")
+        or (Path(sys.executable).parent / "animus-workflow-runner").exists()
+    ):
+        with tempfile.TemporaryDirectory(prefix="animus-bench-daemon-") as t:
+            results["drain_real_runner_mock_provider"] = bench_drain(Path(t), REAL_DRAIN, real=True)
+        print(f"drain, real runner + mock provider: {results['drain_real_runner_mock_provider']}")
+    with tempfile.TemporaryDirectory(prefix="animus-bench-daemon-") as t:
+        results["memory"] = bench_memory(Path(t))
+    print(f"memory: {results['memory']}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"saved {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
