@@ -287,6 +287,7 @@ class ControlMethods:
             "active_runs": sorted(d.pm.active),
             "paused_at": d.paused_at,
             "wakes": d.wakes,
+            "last_wake_reasons": d.last_wake_reasons[-10:],
             "started_at": d.started_at,
         }
 

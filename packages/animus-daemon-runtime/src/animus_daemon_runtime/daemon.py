@@ -114,6 +114,7 @@ class Daemon:
         self.events = DaemonEvents(self.paths.events_log, self.bus, self.project_root)
         self.wake = asyncio.Event()
         self.wake_reasons: list[str] = []
+        self.last_wake_reasons: list[str] = []
         self.stopping = False
         self.draining = False
         self.paused = False
@@ -238,15 +239,15 @@ class Daemon:
 
     async def tick(self) -> None:
         self.wakes += 1
-        reasons, self.wake_reasons = self.wake_reasons, []
+        self.last_wake_reasons, self.wake_reasons = self.wake_reasons, []
         if self.reload_config() and self._config_mtime is not None:
             self.events.emit("config-reload", {"ok": True, "pool_size": self.pool_size})
         now = self.clock()
         await self._check_grace()
-        budget_used = self._dispatch_schedules(now)
-        await self._dispatch(extra_active=budget_used)
+        # Schedules enqueue; their entries then compete for the same slots in queue order.
+        self._dispatch_schedules(now)
+        await self._dispatch()
         self._update_gauges()
-        del reasons
 
     def _update_gauges(self) -> None:
         self.metrics.set("active_runs", len(self.pm.active))
@@ -261,7 +262,7 @@ class Daemon:
     def _active_count(self) -> int:
         return len(self.pm.active) + len(self.grace)
 
-    async def _dispatch(self, *, extra_active: int = 0) -> int:
+    async def _dispatch(self) -> int:
         budget = dispatch_budget(
             pool_size=self.pool_size,
             active=self._active_count(),
@@ -325,6 +326,7 @@ class Daemon:
         return getattr(getattr(cfg, "daemon", None), "active_hours", None) if cfg else None
 
     def _dispatch_schedules(self, now: datetime) -> int:
+        """Enqueue every due schedule (gated by active hours); returns how many."""
         cfg = self.workflow_config
         if cfg is None or not cfg.schedules:
             return 0
@@ -353,7 +355,7 @@ class Daemon:
                 "schedule", {"schedule_id": item.schedule_id, "entry_id": entry.entry_id}
             )
             queued += 1
-        return 0
+        return queued
 
     def _fire_trigger(self, trigger_id: str, workflow_ref: str, payload: Any) -> dict[str, Any]:
         if not in_active_hours(self._active_hours(), self.clock()):
