@@ -153,3 +153,37 @@ def test_runs_that_outlast_the_timeout_end_the_demo_with_a_clear_error(tmp_path:
     assert _processes_mentioning([home, project]) == []
     assert not Path(project).exists()
     assert not Path(home).exists()
+
+
+def test_a_failed_run_through_the_daemon_ends_the_demo_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In process (to break the embedded workflow): the test command always fails, so
+    TASK-001 fails and TASK-002 can never run; the demo says so instead of waiting."""
+    from animus_cli.app import run
+    from animus_cli.commands import _demo_project
+
+    broken = _demo_project.WORKFLOWS_YAML.replace(
+        "args: [-m, unittest, -q]", 'args: [-c, "raise SystemExit(1)"]'
+    ).replace("on_failure_verdict: rework", "on_failure_verdict: fail")
+    assert broken != _demo_project.WORKFLOWS_YAML
+    monkeypatch.setattr(_demo_project, "WORKFLOWS_YAML", broken)
+    for key, value in _env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+
+    started = time.monotonic()
+    code = run(["demo", "--json", "--tasks", "2", "--timeout", "100"])
+    elapsed = time.monotonic() - started
+    captured = capsys.readouterr()
+
+    assert code == 1, captured.err
+    assert captured.out == ""
+    error = json.loads(captured.err.strip().splitlines()[-1])["error"]
+    assert error["code"] == "demo_failed"
+    assert "TASK-001 ended blocked" in error["message"]
+    assert "TASK-002 never ran: it waits for TASK-001" in error["message"]
+    summary = error["details"]["summary"]
+    assert summary["daemon"]["stopped"] is True
+    assert summary["leftover_processes"] == []
+    assert elapsed < 100  # it did not sit out the timeout
+    assert _processes_mentioning([summary["animus_home"], summary["project_root"]]) == []

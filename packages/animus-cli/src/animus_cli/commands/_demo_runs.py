@@ -40,9 +40,9 @@ EventSink = Callable[[dict[str, Any]], None]
 _POOL_SIZE = 3
 _STOP_TIMEOUT = 10.0
 _POLL_SECS = 0.5
-# Runs that ended with a failure leave their dependents pending forever: once nothing is
-# running and nothing is in flight for this many consecutive polls, the demo stops waiting.
-_STUCK_POLLS = 3
+# A task whose dependency ended without being done stays queued forever; the demo stops
+# waiting once that holds for this many consecutive polls with nothing running.
+_STUCK_POLLS = 2
 
 
 def run_in_process(
@@ -105,12 +105,13 @@ def run_with_daemon(
     task_ids: Sequence[str],
     on_event: EventSink,
     *,
+    depends_on: Mapping[str, Sequence[str]],
     timeout: float,
     report: DaemonReport,
     say: Callable[[str], None],
 ) -> None:
     """``animus daemon start`` for the demo project, watch ``workflow/events``, enqueue every
-    task over the control socket, wait until the queue has nothing left to run, stop."""
+    task over the control socket, wait until the queue has nothing left it can run, stop."""
     from animus_daemon_runtime.client import ControlClient
     from animus_daemon_runtime.lifecycle import start_detached
     from animus_protocol.paths import ScopePaths
@@ -134,7 +135,15 @@ def run_with_daemon(
                 )
                 report.entries[task_id] = str(entry["id"])
             say(f"queued {', '.join(reversed(task_ids))} through the control socket")
-            _watch(watch, calls, stream_id, report=report, on_event=on_event, timeout=timeout)
+            _watch(
+                watch,
+                calls,
+                stream_id,
+                report=report,
+                on_event=on_event,
+                depends_on=depends_on,
+                timeout=timeout,
+            )
     finally:
         _stop_daemon(paths, info, report)
         say(
@@ -151,12 +160,13 @@ def _watch(
     *,
     report: DaemonReport,
     on_event: EventSink,
+    depends_on: Mapping[str, Sequence[str]],
     timeout: float,
 ) -> None:
     deadline = time.monotonic() + timeout
     next_poll = time.monotonic() + _POLL_SECS
     stuck = 0
-    ours = set(report.entries.values())
+    task_of = {entry: task for task, entry in report.entries.items()}
     while True:
         now = time.monotonic()
         if now >= deadline:
@@ -188,18 +198,37 @@ def _watch(
         if time.monotonic() < next_poll:
             continue
         next_poll = time.monotonic() + _POLL_SECS
-        entries = [
-            e for e in calls.call("queue/list", {"limit": 500})["entries"] if e["id"] in ours
-        ]
-        running = calls.call("daemon/agents")["agents"]
-        if running or any(e["status"] == "in-flight" for e in entries):
+        # queue/list shows the entries still queued; an entry missing from it is finished.
+        queued = {
+            task_of[e["id"]]: e["status"]
+            for e in calls.call("queue/list", {"limit": 500})["entries"]
+            if e["id"] in task_of and e["status"] != "done"
+        }
+        if calls.call("daemon/agents")["agents"] or "in-flight" in queued.values():
             stuck = 0
             continue
-        if all(e["status"] == "done" for e in entries):
+        if not queued:
             return
-        stuck += 1
-        if stuck >= _STUCK_POLLS:
-            return  # the rest waits on a task that failed: the summary says which
+        if all(_waits_on_a_failure(calls, depends_on.get(t, ()), queued) for t in queued):
+            stuck += 1
+            if stuck >= _STUCK_POLLS:
+                return  # the summary names the task that failed and what waits on it
+        else:
+            stuck = 0
+
+
+def _waits_on_a_failure(
+    calls: ControlClient, dependencies: Sequence[str], queued: Mapping[str, str]
+) -> bool:
+    """True when a dependency's run is over (its entry left the queue) but the task is not
+    done: the queue will never hand this task out."""
+    for dependency in dependencies:
+        if dependency in queued:
+            continue
+        task = calls.call("subject/get", {"id": dependency})
+        if str(task.get("status")) != "done":
+            return True
+    return False
 
 
 def _stop_daemon(paths: ScopePaths, info: DaemonPidInfo, report: DaemonReport) -> None:

@@ -31,7 +31,7 @@ from typing import Any
 import click
 
 from animus_cli.commands._demo_live import Live, count
-from animus_cli.commands._demo_project import DEMO_WORKFLOW, MAX_TASKS
+from animus_cli.commands._demo_project import DEMO_WORKFLOW, MAX_TASKS, TASKS
 from animus_cli.commands._demo_setup import check_target, make_project
 from animus_cli.context import get_context
 from animus_protocol.envelope import AnimusError
@@ -48,6 +48,14 @@ class DemoFailedError(AnimusError):
 
 
 # -- the command --------------------------------------------------------------------------------
+
+
+def _dependencies(task_ids: list[str]) -> dict[str, list[str]]:
+    """Task id -> the task ids it waits for (as the demo's tasks declare them)."""
+    return {
+        task_id: [task_ids[spec.blocked_by]] if spec.blocked_by is not None else []
+        for task_id, spec in zip(task_ids, TASKS, strict=False)
+    }
 
 
 @contextlib.contextmanager
@@ -168,7 +176,14 @@ def command(
                 run_in_process(project, env, task_ids, live)
             else:
                 run_with_daemon(
-                    project, env, task_ids, live, timeout=timeout, report=daemon, say=live.say
+                    project,
+                    env,
+                    task_ids,
+                    live,
+                    depends_on=_dependencies(task_ids),
+                    timeout=timeout,
+                    report=daemon,
+                    say=live.say,
                 )
             data = {
                 "mode": "in-process" if no_daemon else "daemon",
@@ -228,7 +243,9 @@ def _finish(data: dict[str, Any], say: Callable[[str], None], json_output: bool)
         raise DemoFailedError(
             f"the demo did not finish: {reason}",
             details={"summary": data},
-            hint="rerun with --keep to inspect the project and its runs",
+            hint=f"inspect the project and its runs in {data['project_root']}"
+            if data["kept"]
+            else "rerun with --keep to inspect the project and its runs",
         )
     merges = data["merge_commits_on_main"]
     if json_output:
