@@ -182,3 +182,17 @@ def test_nudge_daemon_wakes_a_running_daemon_and_is_silent_without_one(
     before = cli.json("daemon", "status")["wakes"]
     assert nudge_daemon(cli.root, "test") is True
     _wait(lambda: cli.json("daemon", "status")["wakes"] > before, 10, "a wake from the nudge")
+
+
+def test_start_after_a_killed_daemon_recovers_and_reports_the_new_pid(cli: Cli) -> None:
+    import signal
+
+    first = cli.json("daemon", "start")
+    os.kill(first["pid"], signal.SIGKILL)  # leaves its pid file and socket file behind
+    _wait(lambda: cli.json("daemon", "status")["running"] is False, 10, "the kill to show")
+    assert cli.json("daemon", "status")["stale_pid_file"] is True
+    second = cli.json("daemon", "start")
+    assert second["started"] is True
+    assert second["pid"] != first["pid"]
+    status = cli.json("daemon", "status")
+    assert (status["running"], status["pid"]) == (True, second["pid"])

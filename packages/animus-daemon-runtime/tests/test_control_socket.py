@@ -175,6 +175,12 @@ def test_one_connection_multiplexes_streams_and_calls_and_cancels_a_stream(
         changed = wait_until(lambda: _next_for(c, subjects_id), 10, "subject/changed")
         assert changed["method"] == "subject/changed"
         assert changed["params"]["data"]["id"] == created["id"]
+        assert changed["params"]["data"]["change_kind"] == "created"
+        # A change made elsewhere (here: in this process, as the CLI would) is seen too.
+        project.hub.tasks.set_status(created["id"], "ready")
+        other = wait_until(lambda: _next_for(c, subjects_id), 10, "an outside change")
+        assert other["params"]["data"]["change_kind"] == "status-changed"
+        assert other["params"]["data"]["subject"]["status"] == "ready"
         c.call("daemon/nudge", {"reason": "x"})
         c.cancel(subjects_id)
         closed = wait_until(lambda: _next_for(c, subjects_id), 10, "subscription/closed")

@@ -639,10 +639,9 @@ class ControlMethods:
         return self.hub.subjects.backend(self.hub.subjects.resolve_kind(None))
 
     def _changed(self, change_kind: str, subject: Any) -> None:
-        self.daemon.bus.publish(
-            "subject/changed",
-            {"id": subject.id, "change_kind": change_kind, "subject": _dump(subject)},
-        )
+        # The change is in the history table already; the follower publishes it (once).
+        del change_kind, subject
+        self.daemon.subject_watch.poke()
 
     async def _subject_list(self, params: Any) -> dict[str, Any]:
         from animus_core._subject_model import SubjectQuery

@@ -149,6 +149,9 @@ class Daemon:
             lambda tid, paths: self.events.emit("trigger", {"trigger_id": tid, "watching": paths}),
         )
         self.webhooks = WebhookGate()
+        from animus_daemon_runtime.subject_watch import SubjectWatch
+
+        self.subject_watch = SubjectWatch(self.hub, self.bus)
         self.control: Any = None
         self._claim: Any = None
         self._stopped = asyncio.Event()
@@ -814,6 +817,7 @@ class Daemon:
                 await self.control.start()
                 self.events.emit("control-server-resolved", {"path": str(self.paths.control_sock)})
             await self.recover()
+            self.subject_watch.start()
             self.status = "paused" if self.paused else "running"
             self._save_state()
             if self.options.once:
@@ -830,6 +834,7 @@ class Daemon:
                 with contextlib.suppress(Exception):
                     loop.remove_signal_handler(sig)
             await self.watchers.close()
+            await self.subject_watch.close()
             if self.control is not None:
                 await self.control.close()
             self.status = "stopped"

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from animus_daemon_runtime._proc import same_process_alive
+from animus_daemon_runtime.client import daemon_reachable
 from animus_protocol.envelope import ConflictError, PermissionDeniedError, UnavailableError
 from animus_protocol.paths import ScopePaths
 from animus_store import write_json_atomic
@@ -191,7 +192,8 @@ def start_detached(
         code = proc.poll()
         info = read_pid_info(paths)
         ours = info is not None and info.pid == proc.pid and not info.stale
-        if info is not None and ours and (paths.control_sock.exists() or code is not None):
+        # A socket file left by a killed daemon exists before ours is bound: ask it.
+        if info is not None and ours and daemon_reachable(paths.control_sock):
             return info
         if code is not None:
             tail = _tail(paths.daemon_log)
