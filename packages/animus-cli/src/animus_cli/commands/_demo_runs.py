@@ -46,7 +46,12 @@ _STUCK_POLLS = 2
 
 
 def run_in_process(
-    project: Path, env: Mapping[str, str], task_ids: Sequence[str], on_event: EventSink
+    project: Path,
+    env: Mapping[str, str],
+    task_ids: Sequence[str],
+    on_event: EventSink,
+    *,
+    say: Callable[[str], None],
 ) -> None:
     """Queue every task, then lease and run them one at a time in this process (the queue
     hands out a task only once the tasks it depends on are done)."""
@@ -58,6 +63,7 @@ def run_in_process(
             hub.queue.enqueue_subject(
                 "task", task_id, workflow_ref=DEMO_WORKFLOW, trigger_source="demo"
             )
+        say(f"queued {', '.join(reversed(task_ids))}; running them here, one at a time")
         for _ in range(len(task_ids)):
             run_id = new_run_id()
             leased = hub.queue.lease(1, workflow_ids=[run_id])

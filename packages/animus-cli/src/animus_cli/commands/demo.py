@@ -173,7 +173,7 @@ def command(
 
             daemon = DaemonReport()
             if no_daemon:
-                run_in_process(project, env, task_ids, live)
+                run_in_process(project, env, task_ids, live, say=live.say)
             else:
                 run_with_daemon(
                     project,
