@@ -152,6 +152,16 @@ class Daemon:
         from animus_daemon_runtime.subject_watch import SubjectWatch
 
         self.subject_watch = SubjectWatch(self.hub, self.bus)
+        from animus_daemon_runtime.notifications import NotificationDispatcher
+
+        self.notifications = NotificationDispatcher(
+            self.project_root,
+            self.env,
+            lambda plugin, error: self.events.emit(
+                "notification-runtime-error", {"plugin": plugin, "error": error}
+            ),
+            self.metrics.inc,
+        )
         self.control: Any = None
         self._claim: Any = None
         self._stopped = asyncio.Event()
@@ -169,6 +179,7 @@ class Daemon:
             self._config_mtime = mtime
             try:
                 self.config = load_daemon_config(self.paths.pm_config)
+                self._configure_notifications()
                 changed = True
             except AnimusError as exc:
                 self.events.emit("config-reload", {"ok": False, "error": exc.message})
@@ -183,6 +194,13 @@ class Daemon:
             except AnimusError as exc:
                 self.events.emit("yaml-compile", {"ok": False, "error": exc.message})
         return changed
+
+    def _configure_notifications(self) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # configured again from inside the loop
+        self.notifications.configure(self.config.notification_config)
 
     def _workflow_sources_mtime(self) -> float:
         pp = self.hub.project_paths
@@ -802,6 +820,7 @@ class Daemon:
         try:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.request_stop)
+            self.events.listeners.append(self.notifications.offer)
             self.reload_config()
             self._load_state()
             self.events.emit(
@@ -835,6 +854,7 @@ class Daemon:
                     loop.remove_signal_handler(sig)
             await self.watchers.close()
             await self.subject_watch.close()
+            await self.notifications.drain(5.0)
             if self.control is not None:
                 await self.control.close()
             self.status = "stopped"

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,8 @@ class DaemonEvents:
         self.project_root = str(project_root)
         self._seq = itertools.count(1)
         self._prefix = f"{os.getpid():x}-{uuid.uuid4().hex[:6]}"
+        # Called with each written record (the notification dispatcher hooks in here).
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
 
     def emit(self, event_type: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
         seq = next(self._seq)
@@ -60,6 +62,8 @@ class DaemonEvents:
             written = record  # live stream still carries the event
         _log.info("%s %s", event_type, json.dumps(written.get("data", {}), default=str)[:2000])
         self.bus.publish("daemon/event", run_event_from_record(written))
+        for listener in self.listeners:
+            listener(written)
         return written
 
     def since(self, since: str | None) -> Iterator[dict[str, Any]]:
