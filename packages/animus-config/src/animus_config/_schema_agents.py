@@ -129,12 +129,27 @@ class AgentProfile(StrictModel):
     codex_config_overrides: list[str] = Field(default_factory=list)
     max_continuations: Annotated[int, Field(ge=0)] | None = None
     mcp_servers: list[str] = Field(default_factory=list)
+    animus_mcp: bool | None = None
+    """Whether the agent gets the built-in ``animus`` MCP server by default (``None``: yes).
+
+    ``false`` opts out; so does an explicit ``mcp_servers: []`` unless ``animus_mcp`` is
+    set too. Naming ``animus`` in ``mcp_servers`` always includes it.
+    """
     skills: list[str] = Field(default_factory=list)
     capabilities: dict[str, bool] = Field(default_factory=dict)
     tool_policy: ToolPolicy | None = None
     approval_policy: ApprovalPolicy | None = None
     hooks: Hooks | None = None
     project_overrides: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_mcp_servers_opts_out(cls, data: Any) -> Any:
+        # An explicit empty list says "no MCP servers at all", the built-in one included;
+        # recorded as animus_mcp=false so the compiled config (plain dicts) still says it.
+        if isinstance(data, dict) and data.get("mcp_servers") == [] and "animus_mcp" not in data:
+            return {**data, "animus_mcp": False}
+        return data
 
     @model_validator(mode="after")
     def _one_prompt_source(self) -> AgentProfile:
