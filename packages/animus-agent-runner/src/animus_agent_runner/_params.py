@@ -13,12 +13,23 @@ from typing import Any
 
 from animus_agent_runner._models import AgentPhaseRequest
 from animus_agent_runner._prompt import PromptContext, render_prompt
-from animus_agent_runner._runtime_contract import build_runtime_contract
+from animus_agent_runner._runtime_contract import (
+    ANIMUS_MCP_SERVER,
+    _server_entry,
+    build_runtime_contract,
+)
 from animus_agent_runner._selection import ToolSelection
 from animus_plugin_protocol.kinds.provider import AgentRunRequest
 from animus_protocol.envelope import InvalidInputError
 
-__all__ = ["build_run_params", "checked_cwd", "field_of", "first_set", "phase_timeout"]
+__all__ = [
+    "build_run_params",
+    "checked_cwd",
+    "field_of",
+    "first_set",
+    "phase_timeout",
+    "session_mcp_server_names",
+]
 
 
 def field_of(obj: Any, name: str) -> Any:
@@ -43,6 +54,21 @@ def checked_cwd(request: AgentPhaseRequest) -> Path:
             details={"cwd": str(cwd)},
         )
     return cwd
+
+
+def session_mcp_server_names(request: AgentPhaseRequest) -> list[str]:
+    """The MCP servers the session gets: those the phase or agent names that
+    ``request.mcp_servers`` defines, plus ``animus`` when the request carries its entry
+    (the workflow runner adds it by default, scoped to the run) and the agent has not
+    opted out with ``animus_mcp: false``; naming ``animus`` always includes it.
+    """
+    phase, agent = request.phase, request.agent_profile
+    named = first_set(field_of(phase, "mcp_servers"), field_of(agent, "mcp_servers")) or []
+    names = [str(n) for n in dict.fromkeys(named) if n in request.mcp_servers]
+    wants_animus = field_of(agent, "animus_mcp") is not False or ANIMUS_MCP_SERVER in named
+    if ANIMUS_MCP_SERVER in request.mcp_servers and wants_animus and ANIMUS_MCP_SERVER not in names:
+        names.append(ANIMUS_MCP_SERVER)
+    return names
 
 
 def build_run_params(
@@ -81,7 +107,7 @@ def build_run_params(
         **(field_of(agent, "capabilities") or {}),
         **(field_of(phase, "capabilities") or {}),
     }
-    mcp_names = first_set(field_of(phase, "mcp_servers"), field_of(agent, "mcp_servers")) or []
+    mcp_names = session_mcp_server_names(request)
     contract = build_runtime_contract(
         tool=selection.tool,
         model=selection.model,
@@ -93,7 +119,7 @@ def build_run_params(
         permission_mode=permission_mode,
         extra_args=first_set(field_of(runtime, "extra_args"), field_of(agent, "extra_args")) or [],
         capabilities=capabilities,
-        mcp_server_names=list(mcp_names),
+        mcp_server_names=mcp_names,
         mcp_servers=request.mcp_servers,
     )
     timeout = phase_timeout(request)
@@ -106,6 +132,8 @@ def build_run_params(
         project_root=str(request.project_root or project_root),
         timeout_secs=math.ceil(timeout) if timeout else None,
         env=dict(request.env),
+        # What the provider really launches the CLI with (--mcp-config / -c mcp_servers.*).
+        mcp_servers={n: _server_entry(request.mcp_servers[n]) for n in mcp_names} or None,
         runtime_contract=contract,
     ).to_wire()
     effort = first_set(field_of(runtime, "reasoning_effort"), field_of(agent, "reasoning_effort"))
