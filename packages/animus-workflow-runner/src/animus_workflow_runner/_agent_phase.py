@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from animus_agent_runner import (
@@ -24,7 +27,13 @@ from animus_workflow_runner._agent_step import (
 if TYPE_CHECKING:
     from animus_workflow_runner.engine import WorkflowExecution
 
-__all__ = ["run_agent_step"]
+__all__ = ["ANIMUS_MCP_SERVER", "phase_mcp_servers", "run_agent_step"]
+
+ANIMUS_MCP_SERVER = "animus"
+# What `animus mcp serve` needs to find the same state as this runner (the plugin host
+# clears the provider's environment, and the CLI passes its own to the MCP server).
+_ANIMUS_MCP_ENV = ("ANIMUS_HOME", "ANIMUS_CONFIG_DIR", "PYTHONPATH")
+_SCOPE_FLAGS = ("--project-root", "--workflow-id", "--agent-id")
 
 CONTROL_POLL_SECS = 0.25
 # Agent events forwarded to the workflow event stream (the full log is events.jsonl).
@@ -85,6 +94,82 @@ def _prompt(ex: WorkflowExecution, entry: dict[str, Any]) -> PromptContext:
         variables=dict(ex.run.vars),
         decision_contract=entry.get("decision_contract"),
     )
+
+
+def _runs_animus_mcp_serve(server: Mapping[str, Any]) -> bool:
+    """A declared entry that is ``animus mcp serve ...`` (the bootstrap config's ``animus``)."""
+    command = server.get("command")
+    args = list(server.get("args") or [])
+    return (
+        isinstance(command, str)
+        and os.path.basename(command) == "animus"
+        and args[:2] == ["mcp", "serve"]
+    )
+
+
+def _animus_server(
+    declared: Mapping[str, Any] | None,
+    *,
+    project_root: str,
+    run_id: str,
+    agent_id: str,
+    env: Mapping[str, str],
+) -> dict[str, Any]:
+    """``animus mcp serve`` scoped to this run, started by this interpreter.
+
+    The runner cannot import animus-cli (a higher layer), so the entry is built here; it
+    runs ``python -m animus_cli`` with the runner's own interpreter (same venv), so it needs
+    no ``animus`` on PATH. Extra args of a declared ``animus mcp serve`` entry (e.g.
+    ``--management``) are kept, and scope flags it already sets are not repeated.
+    """
+    extra = [str(a) for a in (declared or {}).get("args", [])][2:]
+    args = ["-m", "animus_cli", "mcp", "serve", *extra]
+    for flag, value in zip(_SCOPE_FLAGS, (project_root, run_id, agent_id), strict=True):
+        if not any(a == flag or a.startswith(f"{flag}=") for a in extra):
+            args += [flag, value]
+    passed = {name: env[name] for name in _ANIMUS_MCP_ENV if env.get(name)}
+    passed.update({str(k): str(v) for k, v in ((declared or {}).get("env") or {}).items()})
+    return {"command": sys.executable, "args": args, "env": passed}
+
+
+def phase_mcp_servers(
+    entry: Mapping[str, Any],
+    agent_profile: Mapping[str, Any] | None,
+    declared: Mapping[str, Any],
+    *,
+    project_root: str,
+    run_id: str,
+    env: Mapping[str, str],
+) -> dict[str, Any]:
+    """The MCP servers an agent phase's session gets, by name.
+
+    The servers the agent names (``agents.<id>.mcp_servers``, carried by the compiled
+    phase) with their declared ``mcp_servers.<name>`` definitions, plus the built-in
+    ``animus`` server scoped to the run (``--workflow-id`` = run id, ``--agent-id`` = agent
+    id or phase id) unless the agent opts out (``animus_mcp: false``, which an explicit
+    ``mcp_servers: []`` implies). A declared ``animus`` entry that runs something other than
+    ``animus mcp serve`` replaces the built-in one as written.
+    """
+    profile = agent_profile or {}
+    names = list(
+        dict.fromkeys([*(entry.get("mcp_servers") or []), *(profile.get("mcp_servers") or [])])
+    )
+    servers: dict[str, Any] = {
+        str(n): dict(declared[n]) for n in names if n != ANIMUS_MCP_SERVER and n in declared
+    }
+    if ANIMUS_MCP_SERVER in names or profile.get("animus_mcp") is not False:
+        own = declared.get(ANIMUS_MCP_SERVER)
+        if own is not None and not _runs_animus_mcp_serve(own):
+            servers[ANIMUS_MCP_SERVER] = dict(own)
+        else:
+            servers[ANIMUS_MCP_SERVER] = _animus_server(
+                own,
+                project_root=project_root,
+                run_id=run_id,
+                agent_id=str(entry.get("agent") or entry["id"]),
+                env=env,
+            )
+    return servers
 
 
 def _runner(ex: WorkflowExecution) -> AgentPhaseRunner:
@@ -160,7 +245,7 @@ async def run_agent_step(
             plan = "resume"
     if result is None:
         agent_id = entry.get("agent")
-        names = entry.get("mcp_servers") or []
+        profile = ex.definition.agents.get(agent_id) if agent_id else None
         request = AgentPhaseRequest(
             run_id=ex.run.id,
             phase_id=pid,
@@ -169,11 +254,16 @@ async def run_agent_step(
             attempt=attempt,
             phase=entry,
             agent_id=agent_id,
-            agent_profile=ex.definition.agents.get(agent_id) if agent_id else None,
+            agent_profile=profile,
             project_root=ex.hub.project_root,
-            mcp_servers={
-                n: ex.definition.mcp_servers[n] for n in names if n in ex.definition.mcp_servers
-            },
+            mcp_servers=phase_mcp_servers(
+                entry,
+                profile,
+                ex.definition.mcp_servers,
+                project_root=str(ex.hub.project_root),
+                run_id=ex.run.id,
+                env=ex.env,
+            ),
             resume=plan == "resume",
         )
         outcome = await _run_watched(ex, request)
