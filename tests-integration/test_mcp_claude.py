@@ -97,11 +97,11 @@ def test_claude_creates_a_task_through_the_animus_mcp_server(
     assert sys.executable == spec["command"]
 
 
+# No `mcp_servers` anywhere: the workflow runner gives every agent the built-in `animus`
+# server by default, scoped to the run.
 WORKFLOW = """
-mcp_servers:
-  animus: { command: PYTHON, args: ["-m", "animus_cli", "mcp", "serve", "--project-root", ROOT] }
 agents:
-  planner: { tool: claude, mcp_servers: [animus], permission_mode: bypassPermissions }
+  planner: { tool: claude, permission_mode: bypassPermissions }
 phases:
   plan: { mode: agent, agent: planner, directive: "Plan the work.", idempotency: idempotent }
 workflows:
@@ -111,13 +111,10 @@ workflows:
 default_workflow_ref: plan
 """
 
+RUN_ID = "WF-mcp-claude-0001"
+WORKFLOW_GET_TOOL = "mcp__animus__animus_workflow_get"
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the workflow runner does not yet hand the agent's mcp_servers (nor the built-in "
-    "animus server) to the provider: _agent_phase.py reads mcp_servers from the phase entry "
-    "only, and phases may not declare it",
-)
+
 def test_a_claude_workflow_phase_creates_a_task_through_the_animus_mcp_server(
     tmp_path: Path,
 ) -> None:
@@ -125,18 +122,19 @@ def test_a_claude_workflow_phase_creates_a_task_through_the_animus_mcp_server(
     from animus_workflow_runner.testing import make_workflow_project
 
     claude = require_cli("claude")
-    p = make_workflow_project(tmp_path, "{}")
-    (p.root / ".animus" / "workflows.yaml").write_text(
-        WORKFLOW.replace("PYTHON", sys.executable).replace("ROOT", json.dumps(str(p.root)))
-    )
+    p = make_workflow_project(tmp_path, WORKFLOW)
     task = p.create_task()
     home = tmp_path / "home"
     home.mkdir()
     verdict = '```json\n{"verdict": "advance", "reason": "planned", "confidence": 0.9}\n```'
     script = [
         {"tool_calls": [{"name": CREATE_TOOL, "input": {"title": "Created by the planner"}}]},
-        {"match": {"contains": "TASK-002"}, "text": f"Created TASK-002.\n{verdict}"},
-    ]
+        # `animus.workflow.get` without a workflow_id answers for the run the server is
+        # scoped to (--workflow-id): the run executing this very phase.
+        {"match": {"contains": "TASK-002"},
+         "tool_calls": [{"name": WORKFLOW_GET_TOOL, "input": {}}]},
+        {"match": {"contains": RUN_ID}, "text": f"Created TASK-002.\n{verdict}"},
+    ]  # fmt: skip
     with ScriptedModelServer(script) as server:
         env = {
             **p.env,
@@ -146,8 +144,23 @@ def test_a_claude_workflow_phase_creates_a_task_through_the_animus_mcp_server(
             "ANTHROPIC_BASE_URL": server.base_url,
             "ANTHROPIC_API_KEY": "dummy-scripted-key",
         }
-        outcome = execute(ExecuteRequest(project_root=p.root, task_id=task, env=env))
-    with p.hub() as hub:
-        titles = [t.title for t in hub.tasks.list().items]
-    assert "Created by the planner" in titles
+        outcome = execute(ExecuteRequest(project_root=p.root, task_id=task, env=env, run_id=RUN_ID))
+        remaining = server.remaining_turns
     assert outcome.status == "completed", outcome
+    assert remaining == 0
+    with p.hub() as hub:
+        created = hub.tasks.get("TASK-002")
+    assert created.title == "Created by the planner"
+    log = next(p.home.glob(f"*/runs/{RUN_ID}/events.jsonl"))
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    calls = [e["payload"] for e in events if e["type"] == "tool_call"]
+    assert [(c["name"], c["server"]) for c in calls] == [
+        (CREATE_TOOL, "animus"),
+        (WORKFLOW_GET_TOOL, "animus"),
+    ]
+    results = [json.loads(e["payload"]["output"]) for e in events if e["type"] == "tool_result"]
+    assert [r["ok"] for r in results] == [True, True], results
+    assert results[0]["data"]["id"] == "TASK-002"
+    # The server is scoped to the run: workflow.get with no id answered for this very run.
+    assert results[1]["data"]["id"] == RUN_ID
+    assert results[1]["data"]["status"] == "running"
