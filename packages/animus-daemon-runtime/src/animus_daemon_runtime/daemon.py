@@ -153,6 +153,15 @@ class Daemon:
 
         self.subject_watch = SubjectWatch(self.hub, self.bus)
         from animus_daemon_runtime.notifications import NotificationDispatcher
+        from animus_daemon_runtime.plugin_triggers import PluginTriggers
+
+        self.plugin_triggers = PluginTriggers(
+            self.project_root,
+            self.env,
+            self._route_plugin_event,
+            self.events.emit,
+            self.metrics.inc,
+        )
 
         self.notifications = NotificationDispatcher(
             self.project_root,
@@ -190,6 +199,7 @@ class Daemon:
             try:
                 self.workflow_config = self.hub.load_config().config
                 self.watchers.sync(list(self.workflow_config.triggers))
+                self.plugin_triggers.sync(list(self.workflow_config.triggers))
                 changed = True
             except AnimusError as exc:
                 self.events.emit("yaml-compile", {"ok": False, "error": exc.message})
@@ -398,6 +408,34 @@ class Daemon:
         )
         self.nudge(f"trigger:{trigger_id}")
         return {"routed": True, "entry_id": entry.entry_id}
+
+    def _route_plugin_event(
+        self, trigger: Any, event: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """A trigger plugin's event: a task subject is queued itself, anything else as a
+        custom subject running the trigger's workflow."""
+        if not in_active_hours(self._active_hours(), self.clock()):
+            return "skipped", {"reason": "outside active_hours"}
+        payload = event.get("payload") or {}
+        subject_id = event.get("subject_id")
+        kind = str(event.get("subject_kind") or "")
+        if subject_id and kind in ("task", "animus.task"):
+            entry = self.hub.queue.enqueue_subject(
+                "task",
+                str(subject_id),
+                workflow_ref=trigger.workflow_ref,
+                input=payload or None,
+                trigger_source=f"trigger:{trigger.id}",
+            )
+        else:
+            entry = self.hub.queue.enqueue_custom(
+                f"trigger {trigger.id} {event['event_id']}",
+                workflow_ref=trigger.workflow_ref,
+                input={"event_id": event["event_id"], "subject_id": subject_id, **payload},
+                trigger_source=f"trigger:{trigger.id}",
+            )
+        self.nudge(f"trigger:{trigger.id}")
+        return "queued", {"entry_id": entry.entry_id}
 
     def fire_webhook(self, trigger_id: str, payload: Any) -> dict[str, Any]:
         cfg = self.workflow_config
@@ -853,6 +891,7 @@ class Daemon:
                 with contextlib.suppress(Exception):
                     loop.remove_signal_handler(sig)
             await self.watchers.close()
+            await self.plugin_triggers.close()
             await self.subject_watch.close()
             await self.notifications.drain(5.0)
             if self.control is not None:
