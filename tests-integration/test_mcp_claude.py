@@ -1,10 +1,12 @@
-"""The real ``claude`` CLI calls an Animus MCP tool.
+"""The real ``claude`` CLI calls Animus MCP tools.
 
-``ScriptedModelServer`` plays the model: its first turn is a ``tool_use`` of
+``ScriptedModelServer`` plays the model: a ``tool_use`` of
 ``mcp__animus__animus_subject_create`` (claude shows the tool ``animus.subject.create`` of the
-server named ``animus`` under that name: dots become underscores). claude is started with
-``--mcp-config`` naming ``animus mcp serve`` for a temporary project and
-``--strict-mcp-config``, exactly as Animus launches agents, and the task exists afterwards.
+server named ``animus`` under that name: dots become underscores), and the task exists
+afterwards. First with claude launched by hand with ``--mcp-config`` naming
+``animus mcp serve`` and ``--strict-mcp-config``; then inside a workflow agent phase whose
+agent declares no MCP server at all: the workflow runner gives it the ``animus`` server by
+default, scoped to the run (``animus.workflow.get`` without an id answers for that run).
 """
 
 from __future__ import annotations
