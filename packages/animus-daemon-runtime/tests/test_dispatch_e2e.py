@@ -109,3 +109,36 @@ def test_pause_stops_new_dispatch_and_resume_restarts_it(project: Project) -> No
         )
         assert daemon.proc is not None
     assert project.trace_lines()[0][0] == "start"
+
+
+def test_workflow_pause_resume_and_cancel_reach_live_runners(tmp_path: Any) -> None:
+    project = Project(tmp_path, FAKE_RUNNER_PHASE_SECS="0.4")
+    first, second = project.tasks(2)
+    entries = project.enqueue([first, second])
+    with running_daemon(project, "--pool-size", "2"), project.client() as c:
+        runs = wait_until(
+            lambda: len(project.hub.runs.active()) == 2 and project.hub.runs.active(), 30, "2 runs"
+        )
+        by_subject = {r.subject_key: r.id for r in runs}
+        c.call("workflow/pause", {"id": by_subject[first]})
+        c.call("workflow/cancel", {"id": by_subject[second], "reason": "not needed"})
+        wait_until(
+            lambda: project.hub.runs.get(by_subject[first]).status.value == "paused", 30, "paused"
+        )
+        wait_until(
+            lambda: project.hub.queue.get(entries[1]).status == "cancelled", 30, "cancelled entry"
+        )
+        assert project.hub.runs.get(by_subject[second]).status.value == "cancelled"
+        assert project.hub.tasks.get(second).status.value == "cancelled"
+        assert (
+            project.hub.queue.get(entries[0]).status == "assigned"
+        )  # a paused run keeps its slot claim
+        c.call("workflow/resume", {"id": by_subject[first]})
+        wait_until(
+            lambda: project.hub.queue.get(entries[0]).status == "completed",
+            30,
+            "resumed to the end",
+        )
+    assert project.hub.tasks.get(first).status.value == "done"
+    kinds = [e["kind"] for e in project.run_events(by_subject[first])]
+    assert {"workflow_paused", "workflow_resumed"} <= set(kinds)

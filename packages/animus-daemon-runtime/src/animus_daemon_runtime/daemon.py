@@ -113,6 +113,9 @@ class Daemon:
         self.metrics = Metrics()
         self.events = DaemonEvents(self.paths.events_log, self.bus, self.project_root)
         self.wake = asyncio.Event()
+        # One capacity decision at a time: a tick from the loop and one from workflow/run
+        # (or a crash resume) must not both count the same free slot.
+        self._dispatch_lock = asyncio.Lock()
         self.wake_reasons: list[str] = []
         self.last_wake_reasons: list[str] = []
         self.stopping = False
@@ -269,6 +272,10 @@ class Daemon:
                 self.events.emit("status", {"error": self.last_error})
 
     async def tick(self) -> None:
+        async with self._dispatch_lock:
+            await self._tick()
+
+    async def _tick(self) -> None:
         self.wakes += 1
         self.last_wake_reasons, self.wake_reasons = self.wake_reasons, []
         if self.reload_config() and self._config_mtime is not None:
@@ -532,17 +539,8 @@ class Daemon:
                 and rec.attempts < MAX_CRASH_RESUMES
                 and not (self.draining or self.stopping)
             ):
-                await self.pm.spawn(
-                    workflow_id=rec.workflow_id,
-                    subject=rec.subject,
-                    subject_key=rec.subject_key,
-                    entry_id=rec.entry_id,
-                    workflow_ref=rec.workflow_ref,
-                    input=run.input,
-                    vars=dict(run.vars),
-                    resume=True,
-                    attempts=rec.attempts + 1,
-                )
+                async with self._dispatch_lock:
+                    await self._respawn(rec, run)
                 self.events.emit(
                     "recovery", {"action": "resumed-after-crash", "workflow_id": rec.workflow_id}
                 )
@@ -581,6 +579,20 @@ class Daemon:
             self.completed_total += 1
         else:
             self.failed_total += 1
+
+    async def _respawn(self, rec: RunnerRecord, run: Any) -> None:
+        """Start a crashed run's runner again with ``--resume`` (its slot was just freed)."""
+        await self.pm.spawn(
+            workflow_id=rec.workflow_id,
+            subject=rec.subject,
+            subject_key=rec.subject_key,
+            entry_id=rec.entry_id,
+            workflow_ref=rec.workflow_ref,
+            input=run.input,
+            vars=dict(run.vars),
+            resume=True,
+            attempts=rec.attempts + 1,
+        )
 
     def _schedule_of(self, entry_id: str | None) -> str | None:
         if not entry_id:
@@ -825,16 +837,17 @@ class Daemon:
         from animus_protocol.subjects import subject_key
 
         entry = self.hub.queue.entry_for_subject(subject_key(run.subject))
-        await self.pm.spawn(
-            workflow_id=workflow_id,
-            subject=subject_arg(run.subject),
-            subject_key=subject_key(run.subject),
-            entry_id=entry.entry_id if entry else (rec.entry_id if rec else None),
-            workflow_ref=run.workflow_ref,
-            input=run.input,
-            vars=dict(run.vars),
-            resume=True,
-        )
+        async with self._dispatch_lock:
+            await self.pm.spawn(
+                workflow_id=workflow_id,
+                subject=subject_arg(run.subject),
+                subject_key=subject_key(run.subject),
+                entry_id=entry.entry_id if entry else (rec.entry_id if rec else None),
+                workflow_ref=run.workflow_ref,
+                input=run.input,
+                vars=dict(run.vars),
+                resume=True,
+            )
 
     # -- lifecycle ------------------------------------------------------------------------------
 
