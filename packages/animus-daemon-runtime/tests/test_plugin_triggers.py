@@ -74,6 +74,7 @@ def test_trigger_plugin_events_are_routed_once_and_acknowledged(tmp_path: Path) 
         )
         wait_until(lambda: project.hub.queue.stats().completed == 2, 60, "both runs")
         counters = c.call("daemon/metrics")["counters"]
+        health = c.call("daemon/health")
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert lines[0] == {"watch": {"config": {"repo": "example/repo"}}}
     assert acks == [
@@ -85,3 +86,6 @@ def test_trigger_plugin_events_are_routed_once_and_acknowledged(tmp_path: Path) 
     assert sorted(e.trigger_source or "" for e in entries) == ["trigger:from-plugin"] * 2
     assert project.hub.tasks.get(task).status.value == "done"  # e2 named the task itself
     assert counters["trigger_events_total{plugin=animus-test-trigger,routed=true}"] == 2
+    rows = {(r["name"], r["kind"]): r["status"] for r in health["plugins"]}
+    assert rows[("animus-test-trigger", "trigger_backend")] == "healthy"  # discovered
+    assert rows[("animus-test-trigger", "supervised")] == "healthy"  # and kept running

@@ -333,13 +333,39 @@ class ControlMethods:
         }
 
     async def _plugin_rows(self) -> list[dict[str, Any]]:
+        """One row per discovered plugin (preflight problems make it ``degraded``), per
+        broken candidate (``unhealthy``), and the state of every plugin the daemon keeps
+        running (notifiers, trigger plugins)."""
         found = await self._discovery()
         if found is None:
             return []
-        rows = [
-            {"name": p.name, "kind": p.manifest.plugin_kind, "status": "healthy"}
-            for p in found.plugins.values()
-        ]
+        from animus_plugin_host import preflight
+
+        problems: dict[str, list[str]] = {}
+        for issue in preflight(found, env=self.daemon.env).issues:
+            name = issue.role.removeprefix("env:")
+            problems.setdefault(name if name in found.plugins else "(project)", []).append(
+                f"{issue.problem} (fix: {issue.fix})"
+            )
+        rows: list[dict[str, Any]] = []
+        for plugin in found.plugins.values():
+            row: dict[str, Any] = {
+                "name": plugin.name,
+                "kind": plugin.manifest.plugin_kind,
+                "status": "degraded" if plugin.name in problems else "healthy",
+            }
+            if plugin.name in problems:
+                row["last_error"] = "; ".join(problems[plugin.name])
+            rows.append(row)
+        for problem in problems.get("(project)", []):
+            rows.append(
+                {
+                    "name": "(project)",
+                    "kind": "preflight",
+                    "status": "degraded",
+                    "last_error": problem,
+                }
+            )
         for warning in found.warnings:
             rows.append(
                 {
@@ -347,6 +373,16 @@ class ControlMethods:
                     "kind": "unknown",
                     "status": "unhealthy",
                     "last_error": str(getattr(warning, "message", warning)),
+                }
+            )
+        for name, sup in self.daemon.supervised_plugins().items():
+            state = str(getattr(sup, "state", "idle"))
+            rows.append(
+                {
+                    "name": name,
+                    "kind": "supervised",
+                    "status": {"exhausted": "down", "restarting": "degraded"}.get(state, "healthy"),
+                    "last_error": getattr(sup, "exhausted_reason", None),
                 }
             )
         return rows

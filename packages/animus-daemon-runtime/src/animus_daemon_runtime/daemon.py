@@ -594,6 +594,15 @@ class Daemon:
             attempts=rec.attempts + 1,
         )
 
+    def supervised_plugins(self) -> dict[str, Any]:
+        """Supervisors of the plugins the daemon keeps running, by plugin name."""
+        out: dict[str, Any] = {}
+        for name, sup in self.notifications.supervisors().items():
+            out[name] = sup
+        for sup in self.plugin_triggers.supervisors():
+            out[str(sup.name)] = sup
+        return out
+
     def _schedule_of(self, entry_id: str | None) -> str | None:
         if not entry_id:
             return None

@@ -147,6 +147,9 @@ class NotificationDispatcher:
                 )
                 notifier.restarts_seen = sup.restarts
 
+    def supervisors(self) -> dict[str, Any]:
+        return {n: x.supervisor for n, x in self._notifiers.items() if x.supervisor is not None}
+
     def stats(self) -> dict[str, Any]:
         return {
             name: {"delivered": n.delivered, "dropped": n.dropped, "queued": n.queue.qsize()}

@@ -135,6 +135,9 @@ class PluginTriggers:
         with contextlib.suppress(Exception):
             await proc.call("trigger/ack", {"event_id": event_id, "status": status}, 5.0)
 
+    def supervisors(self) -> list[Any]:
+        return list(self._supervisors.values())
+
     async def close(self) -> None:
         for task in self._tasks.values():
             task.cancel()
