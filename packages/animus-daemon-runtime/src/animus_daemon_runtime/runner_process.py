@@ -29,6 +29,7 @@ from animus_daemon_runtime._proc import process_start_time, same_process_alive
 from animus_daemon_runtime.bus import EventBus
 from animus_protocol.envelope import UnavailableError
 from animus_protocol.paths import ScopePaths
+from animus_protocol.subjects import KIND_CUSTOM, KIND_REQUIREMENT, KIND_TASK, SubjectRef
 from animus_protocol.timeutil import utc_now_str
 from animus_store import write_json_atomic
 
@@ -41,6 +42,7 @@ __all__ = [
     "events_socket_dir",
     "read_runner_record",
     "resolve_runner_command",
+    "subject_arg",
 ]
 
 # The pinned runner contract: what each exit code means.
@@ -114,6 +116,17 @@ class RunnerExit:
         if self.exit_code is None:
             return "runner exited (attached; outcome read from the run)"
         return f"runner exited with code {self.exit_code} ({self.outcome})"
+
+
+def subject_arg(ref: SubjectRef) -> str:
+    """How the runner's command line names a subject (``task:ID``, ``custom:TITLE``, ...)."""
+    if ref.kind == KIND_TASK:
+        return f"task:{ref.id}"
+    if ref.kind == KIND_REQUIREMENT:
+        return f"requirement:{ref.id}"
+    if ref.kind == KIND_CUSTOM:
+        return f"custom:{ref.id or ref.title}"
+    return f"{ref.kind}:{ref.id}"
 
 
 def read_runner_record(paths: ScopePaths, workflow_id: str) -> RunnerRecord | None:
