@@ -6,16 +6,14 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from animus_daemon_runtime import __version__
-from animus_daemon_runtime.daemon_events import run_event_from_record
-from animus_daemon_runtime.runner_process import EVENTS_FILE
+from animus_daemon_runtime._control_streams import ControlStreams
 from animus_protocol.control import (
     CONTROL_METHODS,
     STREAM_NOTIFICATIONS,
@@ -52,8 +50,6 @@ _WIRE_TO_QUEUE = {
     "done": ["completed", "failed", "cancelled"],
     "dropped": ["dropped"],
 }
-_LOG_LINE = re.compile(r"^(\S+) (TRACE|DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL) (\S+): (.*)$")
-_RESERVED_FRAMES = 16
 Handler = Callable[[Any, "Connection", Any], Awaitable[Any]]
 
 
@@ -72,6 +68,7 @@ class ControlMethods:
         self.server = server
         self.hub = daemon.hub
         self._plugins_cache: tuple[float, Any] | None = None
+        self.streams = ControlStreams(daemon)
 
     async def call(self, conn: Connection, ident: Any, method: str, params: Any) -> Any:
         if method == "trigger/fire":
@@ -85,7 +82,7 @@ class ControlMethods:
         if method in STREAM_NOTIFICATIONS:
             from animus_daemon_runtime.control_server import STREAM_STARTED
 
-            await self._open_stream(conn, ident, method, parsed)
+            await self.streams.open(conn, ident, method, parsed)
             return STREAM_STARTED
         name = "_" + method.replace("/", "_")
         handler = getattr(self, name, None)
@@ -95,179 +92,6 @@ class ControlMethods:
                 hint="use the animus command for it (it runs in process)",
             )
         return _dump(await handler(parsed))
-
-    # -- streams -------------------------------------------------------------------------------
-
-    async def _open_stream(self, conn: Connection, ident: Any, method: str, params: Any) -> None:
-        notification = STREAM_NOTIFICATIONS[method]
-        bus = self.daemon.bus
-        backlog: list[Any] = []
-        follow = True
-        if method == "daemon/events":
-            sub = bus.subscribe("daemon/event")
-            backlog = [run_event_from_record(r) for r in self.daemon.events.since(params.since)]
-        elif method == "workflow/events":
-            kinds = set(params.kinds or [])
-            wanted = params.workflow_id
-
-            def match(item: Any) -> bool:
-                return (wanted is None or item["workflow_id"] == wanted) and (
-                    not kinds or item["kind"] in kinds
-                )
-
-            sub = bus.subscribe("workflow/event", match)
-            if wanted:
-                backlog = [e for e in self._workflow_file_events(wanted) if match(e)]
-        elif method == "subject/watch":
-            from animus_protocol.subjects import canonical_subject_kind
-
-            kind = canonical_subject_kind(params.kind) if params.kind else None
-
-            def subject_match(item: Any) -> bool:
-                subject = item.get("subject") or {}
-                return kind is None or subject.get("kind") in (kind, None)
-
-            sub = bus.subscribe("subject/changed", subject_match)
-        else:  # daemon/logs
-            sub = bus.subscribe("daemon/log")
-            follow = bool(params.follow)
-            backlog = list(self._log_entries(params))
-            sub.close("completed") if not follow else None
-        conn.send({"jsonrpc": "2.0", "id": ident, "result": {"watching": True}})
-        task = asyncio.create_task(
-            self._pump(conn, ident, notification, sub, backlog, method, params)
-        )
-        conn.streams[ident] = (sub, task)
-
-    async def _pump(  # noqa: PLR0917 - one stream's whole context, passed once
-        self,
-        conn: Connection,
-        ident: Any,
-        notification: str,
-        sub: Any,
-        backlog: list[Any],
-        method: str,
-        params: Any,
-    ) -> None:
-        seen: dict[str, int] = {}
-        for item in backlog:
-            if not await self._send_item(conn, ident, notification, item, seen):
-                return
-        if method == "daemon/logs" and params.follow:
-            await self._follow_logs(conn, ident, notification, params)
-            return
-        while not conn.closed:
-            item = await sub.next()
-            if item is None:
-                conn.close_stream(ident, sub.closed_reason or "completed")
-                return
-            if not await self._send_item(conn, ident, notification, item, seen):
-                return
-
-    async def _send_item(
-        self, conn: Connection, ident: Any, notification: str, item: Any, seen: dict[str, int]
-    ) -> bool:
-        if isinstance(item, dict) and isinstance(item.get("payload"), dict):
-            seq = item["payload"].get("seq")
-            wf = item.get("workflow_id")
-            if isinstance(seq, int) and isinstance(wf, str):
-                if seq <= seen.get(wf, 0):
-                    return True
-                seen[wf] = seq
-        # Leave room for replies and the closing notice; meanwhile the subscription buffers
-        # (and is closed as lagged if the client never catches up).
-        while conn.outgoing.qsize() >= conn.capacity - _RESERVED_FRAMES and not conn.closed:
-            await asyncio.sleep(0.02)
-            stream = conn.streams.get(ident)
-            if stream is not None and stream[0].closed_reason == "buffer_full_lagged":
-                conn.close_stream(ident, "buffer_full_lagged")
-                return False
-        return conn.notify(notification, {"id": ident, "data": item})
-
-    def _workflow_file_events(self, workflow_id: str) -> Iterator[dict[str, Any]]:
-        path = self.daemon.paths.run_dir(workflow_id) / EVENTS_FILE
-        try:
-            lines = path.read_bytes().splitlines()
-        except OSError:
-            return
-        for line in lines:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict):
-                payload = dict(event.get("payload") or {})
-                if event.get("phase_id"):
-                    payload.setdefault("phase_id", event["phase_id"])
-                payload.setdefault("seq", event.get("seq"))
-                yield {
-                    "workflow_id": workflow_id,
-                    "kind": str(event.get("kind", "")),
-                    "payload": payload,
-                    "occurred_at": event.get("ts") or utc_now_str(),
-                }
-
-    def _log_entries(self, params: Any, start: int = 0) -> Iterator[dict[str, Any]]:
-        path = self.daemon.paths.daemon_log
-        try:
-            data = path.read_bytes()[start:]
-        except OSError:
-            return
-        offset = start
-        for raw in data.splitlines(keepends=True):
-            offset += len(raw)
-            if not raw.endswith(b"\n"):
-                break
-            entry = self._log_entry(raw.decode("utf-8", errors="replace").rstrip("\n"), offset)
-            if params.level and entry["level"] != params.level:
-                continue
-            if params.since and entry["ts"] < params.since:
-                continue
-            yield entry
-
-    @staticmethod
-    def _log_entry(line: str, offset: int) -> dict[str, Any]:
-        match = _LOG_LINE.match(line)
-        if match:
-            ts, level, target, message = match.groups()
-            level = {"WARNING": "warn", "CRITICAL": "error"}.get(level, level.lower())
-        else:
-            ts, level, target, message = utc_now_str(), "info", "daemon", line
-        return {
-            "id": f"log-{offset}",
-            "ts": ts,
-            "level": level,
-            "source": "daemon",
-            "target": target,
-            "message": message,
-        }
-
-    async def _follow_logs(
-        self, conn: Connection, ident: Any, notification: str, params: Any
-    ) -> None:
-        path = self.daemon.paths.daemon_log
-        try:
-            offset = path.stat().st_size
-        except OSError:
-            offset = 0
-        seen: dict[str, int] = {}
-        while not conn.closed and ident in conn.streams:
-            await asyncio.sleep(0.2)
-            try:
-                size = path.stat().st_size
-            except OSError:
-                continue
-            if size < offset:
-                offset = 0  # rotated
-            if size == offset:
-                continue
-            entries = list(self._log_entries(params, offset))
-            with contextlib.suppress(OSError):
-                data = path.read_bytes()[offset:]
-                offset += data.rfind(b"\n") + 1
-            for entry in entries:
-                if not await self._send_item(conn, ident, notification, entry, seen):
-                    return
 
     # -- daemon/* ------------------------------------------------------------------------------
 
