@@ -301,3 +301,21 @@ def test_a_peer_with_another_uid_is_refused(project: Project) -> None:
     asyncio.run(scenario())
     with pytest.raises(PermissionDeniedError):
         raise PermissionDeniedError("x")  # the class the client rebuilds from that category
+
+
+def test_a_broken_pm_config_keeps_the_last_good_one_and_says_so(project: Project) -> None:
+    with running_daemon(project, "--interval-secs", "30"), project.client() as c:
+        project.paths.pm_config.write_text('{"pool_size": 3}')
+        c.call("daemon/nudge", {"reason": "config"})
+        wait_until(lambda: c.call("daemon/status")["pool_size"] == 3, 10, "pool 3")
+        project.paths.pm_config.write_text("{not json")
+        c.call("daemon/nudge", {"reason": "config"})
+        health = wait_until(
+            lambda: (h := c.call("daemon/health"))["status"] == "degraded" and h, 10, "degraded"
+        )
+        assert any("pm-config.json" in r for r in health["degraded_reasons"])
+        assert c.call("daemon/status")["pool_size"] == 3  # the last good config stays in force
+        project.paths.pm_config.write_text('{"pool_size": 2}')
+        c.call("daemon/nudge", {"reason": "config"})
+        wait_until(lambda: c.call("daemon/status")["pool_size"] == 2, 10, "pool 2")
+        assert not any("pm-config.json" in r for r in c.call("daemon/health")["degraded_reasons"])

@@ -124,8 +124,7 @@ class ControlMethods:
             resolve_runner_command(d.env)
         except AnimusError as exc:
             reasons.append(exc.message)
-        if d.last_error:
-            reasons.append(d.last_error)
+        reasons += [e for e in (d.config_error, d.workflow_config_error, d.last_error) if e]
         plugins = await self._plugin_rows()
         for row in plugins:
             if row["status"] != "healthy":

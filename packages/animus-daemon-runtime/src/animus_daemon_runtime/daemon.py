@@ -113,6 +113,8 @@ class Daemon(RecoveryMixin):
         self.status = "starting"
         self.started_at = utc_now_str()
         self.last_error: str | None = None
+        self.config_error: str | None = None
+        self.workflow_config_error: str | None = None
         self.config = DaemonConfig()
         self._config_mtime: float | None = None
         self._workflow_config_mtime: float | None = None
@@ -180,10 +182,12 @@ class Daemon(RecoveryMixin):
             try:
                 self.config = load_daemon_config(self.paths.pm_config)
                 self._configure_notifications()
+                self.config_error = None
                 changed = True
             except AnimusError as exc:
+                # The last good config stays in force; health says what is wrong.
                 self.events.emit("config-reload", {"ok": False, "error": exc.message})
-                self.last_error = f"pm-config.json: {exc.message}"
+                self.config_error = f"pm-config.json: {exc.message}"
         wf_mtime = self._workflow_sources_mtime()
         if wf_mtime != self._workflow_config_mtime:
             self._workflow_config_mtime = wf_mtime
@@ -191,9 +195,11 @@ class Daemon(RecoveryMixin):
                 self.workflow_config = self.hub.load_config().config
                 self.watchers.sync(list(self.workflow_config.triggers))
                 self.plugin_triggers.sync(list(self.workflow_config.triggers))
+                self.workflow_config_error = None
                 changed = True
             except AnimusError as exc:
                 self.events.emit("yaml-compile", {"ok": False, "error": exc.message})
+                self.workflow_config_error = f"workflow configuration: {exc.message}"
         return changed
 
     def _configure_notifications(self) -> None:
