@@ -142,3 +142,18 @@ def test_workflow_pause_resume_and_cancel_reach_live_runners(tmp_path: Any) -> N
     assert project.hub.tasks.get(first).status.value == "done"
     kinds = [e["kind"] for e in project.run_events(by_subject[first])]
     assert {"workflow_paused", "workflow_resumed"} <= set(kinds)
+
+
+def test_a_missing_runner_leaves_work_queued_and_health_says_why(tmp_path: Any) -> None:
+    project = Project(tmp_path, ANIMUS_WORKFLOW_RUNNER_BIN="/nonexistent/animus-workflow-runner")
+    (task,) = project.tasks(1)
+    (entry,) = project.enqueue([task])
+    with running_daemon(project) as daemon, project.client() as c:
+        health = wait_until(
+            lambda: (h := c.call("daemon/health"))["status"] == "degraded" and h, 15, "degraded"
+        )
+        assert any("/nonexistent/animus-workflow-runner" in r for r in health["degraded_reasons"])
+        assert project.hub.queue.get(entry).status == "pending"  # put back, not lost
+        assert daemon.proc is not None
+        assert daemon.proc.poll() is None
+    assert project.hub.runs.list(limit=5).total == 0
