@@ -103,7 +103,7 @@ def test_claude_creates_a_task_through_the_animus_mcp_server(
 # server by default, scoped to the run.
 WORKFLOW = """
 agents:
-  planner: { tool: claude, permission_mode: bypassPermissions }
+  planner: { tool: claude, permission_mode: MODE }
 phases:
   plan: { mode: agent, agent: planner, directive: "Plan the work.", idempotency: idempotent }
 workflows:
@@ -117,14 +117,18 @@ RUN_ID = "WF-mcp-claude-0001"
 WORKFLOW_GET_TOOL = "mcp__animus__animus_workflow_get"
 
 
+# In --print mode, acceptEdits and default deny MCP tools unless they are allowed; the
+# provider allows the servers the request names. (plan mode refuses every MCP call whatever
+# is allowed: docs/providers/claude.md.)
+@pytest.mark.parametrize("mode", ["bypassPermissions", "acceptEdits", "default"])
 def test_a_claude_workflow_phase_creates_a_task_through_the_animus_mcp_server(
-    tmp_path: Path,
+    tmp_path: Path, mode: str
 ) -> None:
     from animus_workflow_runner.engine import ExecuteRequest, execute
     from animus_workflow_runner.testing import make_workflow_project
 
     claude = require_cli("claude")
-    p = make_workflow_project(tmp_path, WORKFLOW)
+    p = make_workflow_project(tmp_path, WORKFLOW.replace("MODE", mode))
     task = p.create_task()
     home = tmp_path / "home"
     home.mkdir()
@@ -142,7 +146,8 @@ def test_a_claude_workflow_phase_creates_a_task_through_the_animus_mcp_server(
             **p.env,
             "HOME": str(home),
             "CLAUDE_BIN": str(claude),
-            "ANIMUS_CLAUDE_SANDBOXED": "1",
+            # Only skip-permissions needs the container opt-in when running as root.
+            **({"ANIMUS_CLAUDE_SANDBOXED": "1"} if mode == "bypassPermissions" else {}),
             "ANTHROPIC_BASE_URL": server.base_url,
             "ANTHROPIC_API_KEY": "dummy-scripted-key",
         }

@@ -156,8 +156,31 @@ def test_mcp_servers_go_to_a_private_file_removed_by_cleanup(claude: Path, tmp_p
     assert written["animus"]["command"] == "animus"
     assert written["animus"]["env"] == {"TOKEN": "s3cret"}
     assert written["docs"] == {"url": "http://127.0.0.1:9/mcp", "type": "http"}
+    # The named servers' tools are allowed, so acceptEdits/plan agents can call them.
+    assert argv[argv.index("--allowedTools") + 1] == "mcp__animus,mcp__docs"
+    assert argv.index("--allowedTools") < argv.index("--")
     launch.cleanup()
     assert not path.exists()
+
+
+def test_mcp_tool_allowance_can_be_turned_off(claude: Path, tmp_path: Path) -> None:
+    launch = build_launch(
+        request(tmp_path, mcp_servers={"animus": {"command": "animus"}}, allow_mcp_tools=False),
+        resume=False,
+        environ={"CLAUDE_BIN": str(claude)},
+        euid=1000,
+    )
+    assert "--allowedTools" not in launch.argv
+    assert "--mcp-config" in launch.argv
+    launch.cleanup()
+
+
+def test_no_mcp_servers_no_allowance(claude: Path, tmp_path: Path) -> None:
+    launch = build_launch(
+        request(tmp_path), resume=False, environ={"CLAUDE_BIN": str(claude)}, euid=1000
+    )
+    assert "--allowedTools" not in launch.argv
+    assert "--mcp-config" not in launch.argv
 
 
 def test_mcp_server_shapes() -> None:

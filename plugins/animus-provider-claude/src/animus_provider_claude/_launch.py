@@ -222,6 +222,11 @@ def build_launch(
         path = write_mcp_config(servers)
         launch.temp_files.append(path)
         argv += ["--mcp-config", str(path), "--strict-mcp-config"]
+        # In --print mode the acceptEdits and plan permission modes deny MCP tools that were
+        # never granted interactively; the servers the request names are the ones the
+        # operator gave this agent, so their tools are allowed unless the request opts out.
+        if _truthy(extras.get("allow_mcp_tools", True)):
+            argv += ["--allowedTools", ",".join(f"mcp__{name}" for name in sorted(servers))]
     # `--` ends the options, so a prompt that starts with "-" is still the prompt.
     argv += ["--", request.prompt]
     return launch
