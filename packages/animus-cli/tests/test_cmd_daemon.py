@@ -196,3 +196,16 @@ def test_start_after_a_killed_daemon_recovers_and_reports_the_new_pid(cli: Cli) 
     assert second["pid"] != first["pid"]
     status = cli.json("daemon", "status")
     assert (status["running"], status["pid"]) == (True, second["pid"])
+
+
+def test_daemon_run_once_in_the_foreground(cli: Cli) -> None:
+    task = cli.json("task", "create", "--title", "once", "--status", "ready")["id"]
+    assert cli("queue", "enqueue", "--task-id", task).returncode == 0
+    proc = cli("--json", "daemon", "run", "--once", timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["data"] == {"stopped": True}
+    assert cli.json("queue", "stats")["completed"] == 1
+    assert cli.json("task", "get", task)["status"] == "done"
+    proc = cli("daemon", "run", "--pool-size", "0")
+    assert proc.returncode == 2
+    assert "pool-size" in proc.stderr
