@@ -158,7 +158,9 @@ def test_daemon_commands_refuse_bad_input_with_clear_errors(cli: Cli) -> None:
 
 def test_a_stale_pid_file_is_not_a_running_daemon(cli: Cli, tmp_path: Path) -> None:
     cli("status")  # bootstrap the scope
-    scope = next((tmp_path / "home").iterdir())
+    scope = next(
+        p for p in (tmp_path / "home").iterdir() if p.is_dir() and (p / "workflow.db").exists()
+    )
     pid_file = scope / "daemon" / "daemon.pid"
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])

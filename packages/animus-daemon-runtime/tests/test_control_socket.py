@@ -333,7 +333,10 @@ try:
 except PermissionError:
     print("EACCES")
     sys.exit(0)
-s.sendall(b'{"jsonrpc":"2.0","id":1,"method":"daemon/status"}\\n')
+try:
+    s.sendall(b'{"jsonrpc":"2.0","id":1,"method":"daemon/status"}\\n')
+except BrokenPipeError:
+    pass  # refused at once: the answer is already waiting to be read
 print(s.recv(65536).decode().strip())
 """
 

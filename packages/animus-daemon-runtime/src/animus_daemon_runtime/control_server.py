@@ -180,6 +180,10 @@ class ControlServer:
             with contextlib.suppress(ConnectionError):
                 writer.write(encode_frame({"jsonrpc": "2.0", "id": None, "error": err.to_wire()}))
                 await writer.drain()
+                # Closing with the client's request unread would reset the connection before
+                # the client reads the refusal: take what it sent (briefly), then close.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(reader.read(65536), 0.2)
             writer.close()
             return
         conn = Connection(self, reader, writer)
