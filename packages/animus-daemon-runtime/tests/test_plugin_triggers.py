@@ -86,6 +86,8 @@ def test_trigger_plugin_events_are_routed_once_and_acknowledged(tmp_path: Path) 
     assert sorted(e.trigger_source or "" for e in entries) == ["trigger:from-plugin"] * 2
     assert project.hub.tasks.get(task).status.value == "done"  # e2 named the task itself
     assert counters["trigger_events_total{plugin=animus-test-trigger,routed=true}"] == 2
-    rows = {(r["name"], r["kind"]): r["status"] for r in health["plugins"]}
-    assert rows[("animus-test-trigger", "trigger_backend")] == "healthy"  # discovered
-    assert rows[("animus-test-trigger", "supervised")] == "healthy"  # and kept running
+    rows = {(r["name"], r["kind"]): r for r in health["plugins"]}
+    assert rows[("animus-test-trigger", "trigger_backend")]["status"] == "healthy"  # discovered
+    live = rows[("animus-test-trigger", "supervised")]  # kept running, probed with health/check
+    assert live["status"] == "healthy"
+    assert live["uptime_ms"] > 0

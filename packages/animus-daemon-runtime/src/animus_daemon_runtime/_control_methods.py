@@ -198,17 +198,37 @@ class ControlMethods:
                     "last_error": str(getattr(warning, "message", warning)),
                 }
             )
-        for name, sup in self.daemon.supervised_plugins().items():
+        supervised = list(self.daemon.supervised_plugins().items())
+        probes = await asyncio.gather(*(self._probe(sup) for _name, sup in supervised))
+        for (name, sup), probe in zip(supervised, probes, strict=True):
             state = str(getattr(sup, "state", "idle"))
-            rows.append(
-                {
-                    "name": name,
-                    "kind": "supervised",
-                    "status": {"exhausted": "down", "restarting": "degraded"}.get(state, "healthy"),
-                    "last_error": getattr(sup, "exhausted_reason", None),
-                }
-            )
+            row = {
+                "name": name,
+                "kind": "supervised",
+                "status": {"exhausted": "down", "restarting": "degraded"}.get(state, "healthy"),
+                "last_error": getattr(sup, "exhausted_reason", None),
+            }
+            row.update({k: v for k, v in probe.items() if v is not None})
+            rows.append(row)
         return rows
+
+    @staticmethod
+    async def _probe(sup: Any) -> dict[str, Any]:
+        """``health/check`` on a live supervised process (3 s deadline; never starts one)."""
+        proc = getattr(sup, "current", None)
+        if proc is None:
+            return {}
+        try:
+            result = await proc.call("health/check", {}, 3.0)
+        except Exception as exc:
+            return {"status": "unhealthy", "last_error": f"health/check failed: {exc}"}
+        if not isinstance(result, dict):
+            return {}
+        return {
+            "status": str(result.get("status") or "healthy"),
+            "uptime_ms": result.get("uptime_ms"),
+            "last_error": result.get("last_error"),
+        }
 
     async def _discovery(self) -> Any:
         now = time.monotonic()
