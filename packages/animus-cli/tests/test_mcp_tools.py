@@ -330,12 +330,14 @@ def test_plugin_call_results_and_plugin_errors_keep_their_category(
     echo = plugins / "animus-echo"
     echo.write_text(ECHO.format(python=sys.executable))
     echo.chmod(0o755)
-    server = _server(tmp_path, project)
+    # The server's own environment decides (what `animus mcp serve` was started with).
     monkeypatch.delenv("MCP_ECHO_TOKEN", raising=False)
+    server = _server(tmp_path, project)
     unset = _err(server, "animus.plugin.call", name="animus-echo", method="echo/say")
     assert unset["category"] == "invalid_input"
     assert unset["details"]["missing_env"] == ["MCP_ECHO_TOKEN"]
     monkeypatch.setenv("MCP_ECHO_TOKEN", "t")
+    server = _server(tmp_path, project)
     said = _ok(server, "animus.plugin.call", name="animus-echo", method="echo/say", params={"a": 1})
     assert said == {"plugin": "animus-echo", "method": "echo/say", "result": {"echo": {"a": 1}}}
     strict = _err(server, "animus.plugin.call", name="animus-echo", method="echo/strict")

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 import click
 
-from animus_cli import __version__
 from animus_cli.context import CliContext
 from animus_cli.lazy import LazyCommand, LazyGroup
 
@@ -50,7 +49,12 @@ COMMANDS: dict[str, LazyCommand] = {
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(
-    __version__, "--version", "-V", prog_name="animus", message="%(prog)s %(version)s"
+    None,
+    "--version",
+    "-V",
+    package_name="animus-cli",  # resolved only when --version is given
+    prog_name="animus",
+    message="%(prog)s %(version)s",
 )
 @click.option("--json", "json_output", is_flag=True, help="Print animus.cli.v1 JSON envelopes.")
 @click.option(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -45,10 +45,15 @@ def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-def discover_plugins(project_root: Path, *, include_system_path: bool = False) -> DiscoveryResult:
+def discover_plugins(
+    project_root: Path,
+    *,
+    include_system_path: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> DiscoveryResult:
     from animus_plugin_host import discover
 
-    return discover(project_root, include_system_path=include_system_path)
+    return discover(project_root, env=env, include_system_path=include_system_path)
 
 
 def find_plugin(found: DiscoveryResult, name: str) -> DiscoveredPlugin:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
@@ -34,7 +35,7 @@ class PluginListInput(PageInput):
 
 def plugin_list(ctx: ToolContext, args: PluginListInput) -> dict[str, Any]:
     found = discover_plugins(
-        ctx.root(args.project_root), include_system_path=args.include_system_path
+        ctx.root(args.project_root), include_system_path=args.include_system_path, env=ctx.env
     )
     plugins = [p for p in found.plugins.values() if args.kind is None or p.serves_kind(args.kind)]
     rows = [plugin_row(p) for p in sorted(plugins, key=lambda p: p.name)]
@@ -67,7 +68,7 @@ class PluginNameInput(ToolInput):
 
 def plugin_info(ctx: ToolContext, args: PluginNameInput) -> dict[str, Any]:
     root = ctx.root(args.project_root)
-    found = discover_plugins(root)
+    found = discover_plugins(root, env=ctx.env)
     plugin = find_plugin(found, args.name)
     locks = [
         {"scope": scope, "lockfile": str(path), **entry.to_toml()}
@@ -84,14 +85,12 @@ def plugin_info(ctx: ToolContext, args: PluginNameInput) -> dict[str, Any]:
     }
 
 
-def _check_required_env(plugin: Any) -> None:
+def _check_required_env(plugin: Any, env: Mapping[str, str]) -> None:
     """A plugin that cannot start without its variables is invalid input, named up front."""
-    import os
-
     from animus_plugin_host import missing_required_env
 
     required = [r.name for r in plugin.manifest.env_required if r.required]
-    missing = missing_required_env(required, os.environ)
+    missing = missing_required_env(required, env)
     if missing:
         raise InvalidInputError(
             f"{plugin.name} requires {', '.join(missing)}, which "
@@ -101,12 +100,16 @@ def _check_required_env(plugin: Any) -> None:
         )
 
 
-async def _with_process(root: Path, name: str, method: str, params: Any, deadline: float) -> Any:
+async def _with_process(
+    root: Path, env: Mapping[str, str], name: str, method: str, params: Any, *, deadline: float
+) -> Any:
     from animus_plugin_host import PluginHost
 
-    host = PluginHost(root)
+    # The server's environment (ANIMUS_HOME above all), not this process's: the host's
+    # discovery, manifest cache and plugin logs must land in the same home as the hub's.
+    host = PluginHost(root, env=env)
     plugin = find_plugin(host.discovery(), name)
-    _check_required_env(plugin)
+    _check_required_env(plugin, env)
     try:
         proc = await host.start(plugin)
     except Exception as exc:
@@ -129,7 +132,14 @@ def plugin_ping(ctx: ToolContext, args: PluginPingInput) -> dict[str, Any]:
     import asyncio
 
     seconds = asyncio.run(
-        _with_process(ctx.root(args.project_root), args.name, "$/ping", {}, args.timeout_secs)
+        _with_process(
+            ctx.root(args.project_root),
+            ctx.env,
+            args.name,
+            "$/ping",
+            {},
+            deadline=args.timeout_secs,
+        )
     )
     return {"plugin": args.name, "ok": True, "latency_ms": round(seconds * 1000, 3)}
 
@@ -146,7 +156,12 @@ def plugin_call(ctx: ToolContext, args: PluginCallInput) -> dict[str, Any]:
     params = {} if args.params is None else args.params
     result = asyncio.run(
         _with_process(
-            ctx.root(args.project_root), args.name, args.method, params, args.timeout_secs
+            ctx.root(args.project_root),
+            ctx.env,
+            args.name,
+            args.method,
+            params,
+            deadline=args.timeout_secs,
         )
     )
     return {"plugin": args.name, "method": args.method, "result": result}
