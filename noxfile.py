@@ -84,6 +84,11 @@ def _install_agent_clis(session: nox.Session) -> None:
     session.run("bash", str(ROOT / "tools" / "install-agent-clis.sh"), external=True)
 
 
+def _isolated_home_env() -> dict[str, str]:
+    """A throwaway ANIMUS_HOME: a test that forgets its own never writes to ~/.animus."""
+    return {"ANIMUS_HOME": tempfile.mkdtemp(prefix="animus-nox-home-")}
+
+
 def _make_member_session(member: pathlib.Path) -> None:
     name = member.name
 
@@ -102,6 +107,7 @@ def _make_member_session(member: pathlib.Path) -> None:
             "-p",
             "no:cacheprovider",
             *session.posargs,
+            env=_isolated_home_env(),
             success_codes=[0, 5] if not any(tests.glob("test_*.py")) else [0],
         )
 
@@ -140,7 +146,14 @@ def integration(session: nox.Session) -> None:
     """Cross-package end-to-end tests (real git, real processes, real agent CLIs)."""
     _sync(session, "--all-packages", "--group", "dev")
     _install_agent_clis(session)
-    session.run("pytest", "tests-integration", "-p", "no:cacheprovider", *session.posargs)
+    session.run(
+        "pytest",
+        "tests-integration",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env=_isolated_home_env(),
+    )
 
 
 @nox.session(python=PYTHON)
