@@ -117,9 +117,12 @@ def test_twenty_tasks_with_the_real_runner_and_pool_four(tmp_path: Path) -> None
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    time.sleep(0.5)
     try:
         with daemon.client() as c:
+            deadline = time.monotonic() + 30  # the stream is subscribed before any work
+            while c.call("daemon/status")["subscribers"]["workflow/event"] < 1:
+                assert time.monotonic() < deadline, "the stream did not subscribe"
+                time.sleep(0.02)
             for task_id in ids:
                 c.call("queue/enqueue", {"task_id": task_id})
         assert done.wait(240), f"only {len(seen)} events; {daemon.proc.poll()}"

@@ -93,7 +93,9 @@ def test_daemon_lifecycle_stream_and_controls(cli: Cli) -> None:
         text=True,
         env=cli.env,
     )
-    time.sleep(1.0)  # the stream subscribes before the work starts (it only ever waits)
+    _wait(  # the stream is subscribed before the work starts
+        lambda: cli.json("daemon", "status")["subscribers"]["workflow/event"] == 1, 60, "stream"
+    )
     for n in range(3):
         task = cli.json("task", "create", "--title", f"t{n}", "--status", "ready")["id"]
         assert cli("queue", "enqueue", "--task-id", task).returncode == 0

@@ -112,6 +112,10 @@ class ControlMethods:
             "paused_at": d.paused_at,
             "wakes": d.wakes,
             "last_wake_reasons": d.last_wake_reasons[-10:],
+            "subscribers": {
+                topic: d.bus.subscriber_count(topic)
+                for topic in ("daemon/event", "workflow/event", "subject/changed", "daemon/log")
+            },
             "started_at": d.started_at,
         }
 
