@@ -99,7 +99,7 @@ def test_pause_stops_new_dispatch_and_resume_restarts_it(project: Project) -> No
             client.call("queue/enqueue", {"task_id": ids[0]})
             wakes = client.call("daemon/status")["wakes"]
             client.call("daemon/nudge", {"reason": "test"})
-            wait_until(lambda: client.call("daemon/status")["wakes"] > wakes, 10, "a wake")
+            wait_until(lambda: client.call("daemon/status")["wakes"] > wakes, 30, "a wake")
             # That wake ran with dispatch paused: the entry is still waiting.
             assert project.hub.queue.entry_for_subject(ids[0]).status == "pending"  # type: ignore[union-attr]
             assert client.call("daemon/health")["runtime_paused"] is True
@@ -150,7 +150,7 @@ def test_a_missing_runner_leaves_work_queued_and_health_says_why(tmp_path: Any) 
     (entry,) = project.enqueue([task])
     with running_daemon(project) as daemon, project.client() as c:
         health = wait_until(
-            lambda: (h := c.call("daemon/health"))["status"] == "degraded" and h, 15, "degraded"
+            lambda: (h := c.call("daemon/health"))["status"] == "degraded" and h, 30, "degraded"
         )
         assert any("/nonexistent/animus-workflow-runner" in r for r in health["degraded_reasons"])
         assert project.hub.queue.get(entry).status == "pending"  # put back, not lost

@@ -52,14 +52,14 @@ def test_cron_schedule_fires_at_the_injected_time_and_records_state(tmp_path: Pa
     with running_daemon(project, "--interval-secs", "30", env=env), project.client() as c:
         c.call("daemon/nudge")
         state_path = project.paths.state_dir / "schedule-state.json"
-        wait_until(state_path.exists, 10, "schedule state")
+        wait_until(state_path.exists, 30, "schedule state")
         assert json.loads(state_path.read_text())["schedules"]["every-five"]["next_run"].startswith(
             "2026-03-01T10:05:00"
         )
         assert _entries(project, "schedule:") == []  # forward only: nothing for the past
         clock.write_text("2026-03-01T10:05:30Z")
         c.call("daemon/nudge")
-        wait_until(lambda: _entries(project, "schedule:every-five"), 10, "a scheduled entry")
+        wait_until(lambda: _entries(project, "schedule:every-five"), 30, "a scheduled entry")
         wait_until(
             lambda: project.hub.queue.stats().completed == 1, 60, "the scheduled run to finish"
         )
@@ -86,7 +86,7 @@ def test_active_hours_gate_schedules(tmp_path: Path) -> None:
     with running_daemon(project, "--interval-secs", "30", env=env), project.client() as c:
         c.call("daemon/nudge")
         state_path = project.paths.state_dir / "schedule-state.json"
-        wait_until(state_path.exists, 10, "schedule state")
+        wait_until(state_path.exists, 30, "schedule state")
         clock.write_text("2026-03-01T10:05:30Z")
         c.call("daemon/nudge")
         wait_until(
@@ -107,7 +107,7 @@ def test_file_watch_trigger_and_webhook_dispatch_their_workflow(tmp_path: Path) 
     (project.root / "watched").mkdir()
     with running_daemon(project, "--interval-secs", "30"), project.client() as c:
         c.call("daemon/nudge")
-        wait_until(lambda: "docs-changed" in _watching(project), 10, "the watcher")
+        wait_until(lambda: "docs-changed" in _watching(project), 30, "the watcher")
 
         def touch() -> list[object]:
             # The watcher may need a moment after it announced itself: write until seen.
