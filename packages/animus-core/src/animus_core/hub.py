@@ -151,6 +151,13 @@ class ServiceHub:
 
         return StatusService(self)
 
+    def nudge_daemon(self, reason: str) -> bool:
+        """Wake this project's daemon, if one runs, after a change that may make work
+        dispatchable (never blocks, never raises; False when no daemon listens)."""
+        from animus_protocol.control.address import send_nudge
+
+        return send_nudge(self.paths.control_sock, reason)
+
     def close(self) -> None:
         if "db" in self.__dict__:
             self.db.close()

@@ -139,6 +139,7 @@ class QueueService:
                 workflow_ref=dispatch.workflow_ref,
             )
             row = conn.execute(_SELECT_ONE, (entry_id,)).fetchone()
+        self.hub.nudge_daemon("enqueue")
         return QueueEntry.from_row(row)
 
     def enqueue_subject(
@@ -368,7 +369,7 @@ class QueueService:
         dry_run: bool = False,
     ) -> BulkChange:
         """Held → pending, keeping its place in the order."""
-        return self._bulk(
+        change = self._bulk(
             "release",
             from_statuses=("held",),
             update_sql="UPDATE queue_entries SET status = 'pending', held_at = NULL, "
@@ -379,6 +380,9 @@ class QueueService:
             all_entries=all,
             dry_run=dry_run,
         )
+        if change.changed and not change.dry_run:
+            self.hub.nudge_daemon("release")
+        return change
 
     def drop(
         self,

@@ -67,6 +67,9 @@ if TYPE_CHECKING:
 
 __all__ = ["UPDATABLE_FIELDS", "TaskFilter", "TaskPage", "TaskService"]
 
+# Status changes after which queued work may have become dispatchable.
+_WAKES_DISPATCH = frozenset({TaskStatus.READY, TaskStatus.DONE, TaskStatus.CANCELLED})
+
 
 class TaskService:
     """Tasks of one project. Thread- and process-safe (SQLite serializes writers)."""
@@ -561,4 +564,8 @@ class TaskService:
                 message=f"{tid}: {task.status.value} -> {out.status.value}",
                 data=data,
             )
+        if out.status in _WAKES_DISPATCH:
+            # A ready task, or a finished one its dependents were waiting for, may be
+            # dispatchable now.
+            self._hub.nudge_daemon("task-status")
         return out

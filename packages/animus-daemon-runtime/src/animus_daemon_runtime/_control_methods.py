@@ -625,7 +625,7 @@ class ControlMethods:
         plugin = self._find_plugin(await self._discovery(), params.name)
         from animus_plugin_host import PluginHost
 
-        host = PluginHost(self.daemon.project_root)
+        host = PluginHost(self.daemon.project_root, env=self.daemon.env)
         try:
             proc = await host.start(plugin)
         except Exception as exc:

@@ -18,7 +18,6 @@ import socket
 import struct
 from typing import TYPE_CHECKING, Any
 
-from animus_daemon_runtime._sockpath import socket_address
 from animus_daemon_runtime.bus import Subscription
 from animus_plugin_protocol import FrameDecoder, FrameError, encode_frame
 from animus_protocol.control import (
@@ -26,6 +25,7 @@ from animus_protocol.control import (
     SUBSCRIPTION_CLOSED,
     control_error_from_exception,
 )
+from animus_protocol.control.address import socket_address
 from animus_protocol.envelope import AnimusError, PermissionDeniedError
 
 if TYPE_CHECKING:
@@ -279,6 +279,11 @@ class ControlServer:
     def _notification(self, conn: Connection, method: str, params: Any) -> None:
         if method == "$/cancelRequest" and isinstance(params, dict) and "id" in params:
             conn.close_stream(params["id"], "cancelled")
+        elif method == "daemon/nudge":
+            # Fire-and-forget wake-up (the services send it after enqueue, release and
+            # status changes); wakes coalesce in the daemon.
+            reason = params.get("reason") if isinstance(params, dict) else None
+            self.daemon.nudge(reason if isinstance(reason, str) and reason else "nudge")
 
     async def _call(self, conn: Connection, ident: Any, method: str, params: Any) -> None:
         try:
