@@ -34,6 +34,7 @@ _FAMILIES = {
     "output": "What a run produced: read, phase outputs, event log, decisions.",
     "daemon": "The per-project daemon: start, stop, status, health, stream, config.",
     "mcp": "Serve Animus as MCP tools for agents (stdio or streamable HTTP).",
+    "trigger": "Configured triggers: list them, fire a webhook trigger.",
 }
 
 # name -> where the command lives; each module is imported on first use only.
