@@ -24,3 +24,20 @@ def test_docs_cli_md_is_current() -> None:
     assert DOC.read_text() == render_reference(), (
         "docs/cli.md is stale: run `uv run python -m animus_cli.reference > docs/cli.md`"
     )
+
+
+def test_rendering_does_not_depend_on_click_help_option_caching() -> None:
+    import click
+
+    from animus_cli.app import cli
+
+    first = render_reference()
+    # Touch every command's help option through a parentless context (what some code paths
+    # do), which caches a ``--help``-only option on the command objects.
+    ctx = click.Context(cli, info_name="animus", **cli.context_settings)
+    for name in cli.list_commands(ctx):
+        sub = cli.get_command(ctx, name)
+        assert sub is not None
+        sub.get_help_option(click.Context(sub))
+    assert render_reference() == first
+    assert "| `--help` |" not in first

@@ -28,12 +28,17 @@ def _walk(command: click.Command, ctx: click.Context, path: list[str]) -> list[s
     lines.append("```")
     lines.append("")
     options = []
-    for param in command.get_params(ctx):
+    # command.params, not get_params(): click caches each command's help option on first
+    # use, so its names would depend on which context asked first. The help row is built
+    # from this context's (inherited) names instead, which keeps the output deterministic.
+    for param in command.params:
         record = param.get_help_record(ctx)
         if record is None:
             continue
         flags, text = record
         options.append(f"| `{flags}` | {text.replace('|', '/')} |")
+    if command.add_help_option and ctx.help_option_names:
+        options.append(f"| `{', '.join(ctx.help_option_names)}` | Show this message and exit. |")
     if options:
         lines += ["| option | meaning |", "|---|---|", *options, ""]
     if isinstance(command, click.Group):
