@@ -289,3 +289,29 @@ def test_tokens_from_metadata_spellings() -> None:
     assert direct.output == 2
     assert tokens_from_metadata({"usage": {"input_tokens": "x"}}) is None
     assert tokens_from_metadata("text") is None
+
+
+def test_stderr_between_identical_final_texts_does_not_duplicate(tmp_path: Path) -> None:
+    """stdout and stderr are read concurrently; the order below is one the race produces."""
+    from animus_plugin_protocol.provider import CliSession, FinalText
+
+    sent: list[tuple[str, Any]] = []
+
+    def notify(method: str, params: Any) -> None:
+        sent.append((method, params))
+
+    session = CliSession(
+        ["true"],
+        cwd=str(tmp_path),
+        env={},
+        session_id="s1",
+        parse_line=lambda line: [FinalText(line)],
+        notify=notify,
+        backend="t",
+    )
+    session._on_stdout_line("done\n")
+    session._on_stderr_line("a warning\n")
+    session._on_stdout_line("done\n")
+    finals = [p for m, p in sent if m == "agent/output" and getattr(p, "final", None) is True]
+    assert len(finals) == 1
+    assert [m for m, _ in sent].count("agent/error") == 1

@@ -253,13 +253,18 @@ class CliSession:
     def _on_stderr_line(self, line: str) -> None:
         line = line.rstrip("\r\n")
         if line.strip():
-            self._handle(ErrorEvent(line, recoverable=True))
+            self._handle(ErrorEvent(line, recoverable=True), from_stderr=True)
 
     # -- events -----------------------------------------------------------------------
 
-    def _handle(self, event: CliEvent) -> None:
+    def _handle(self, event: CliEvent, *, from_stderr: bool = False) -> None:
         sid = self.session_id
-        was_final, self._last_was_final = self._last_was_final, False
+        if from_stderr:
+            # stderr is read concurrently with stdout; a warning landing between the CLI's
+            # two identical final texts must not defeat the duplicate check of stdout.
+            was_final = self._last_was_final
+        else:
+            was_final, self._last_was_final = self._last_was_final, False
         if isinstance(event, TextDelta):
             self._deltas.append(event.text)
             self._notify(NOTIFY_OUTPUT, AgentOutput(session_id=sid, text=event.text, final=False))
