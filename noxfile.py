@@ -85,8 +85,14 @@ def _install_agent_clis(session: nox.Session) -> None:
 
 
 def _isolated_home_env() -> dict[str, str]:
-    """A throwaway ANIMUS_HOME: a test that forgets its own never writes to ~/.animus."""
-    return {"ANIMUS_HOME": tempfile.mkdtemp(prefix="animus-nox-home-")}
+    """A throwaway ANIMUS_HOME: a test that forgets its own never writes to ~/.animus.
+
+    It lives under the user's home, not /tmp: some agent CLIs (gemini) ignore settings files
+    below a group- or world-writable directory, and the provider plugins refuse that case.
+    """
+    base = pathlib.Path.home() / ".cache" / "animus-nox"
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return {"ANIMUS_HOME": tempfile.mkdtemp(prefix="home-", dir=base)}
 
 
 def _make_member_session(member: pathlib.Path) -> None:
