@@ -2,143 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import os
-import queue
-import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from animus_plugin_protocol.testing import PluginClient as _PluginClient
+from animus_plugin_protocol.testing import children_of, group_members, write_fake_cli
+
 MODULE = "animus_provider_codex"
 
 
-def group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes whose process group is ``pgid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            found.append(int(entry.name))
-    return found
-
-
-def children_of(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            out.append(int(entry.name))
-    return out
-
-
-class PluginClient:
-    """A blocking JSON-RPC client over a plugin subprocess's stdio (bounded waits)."""
+class PluginClient(_PluginClient):
+    """The plugin under test, started as ``python -m <module>``."""
 
     def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", MODULE],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            cwd=cwd,
-            start_new_session=True,
-        )
-        self.next_id = 0
-        self.notes: list[dict[str, Any]] = []
-        self._lines: queue.Queue[bytes | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        result = self.call(
-            "initialize", {"protocol_version": "1.1.0", "host_info": {"name": "t", "version": "0"}}
-        )
-        assert "result" in result, result
-        self.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def send(self, message: dict[str, Any]) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(message).encode() + b"\n")
-        self.proc.stdin.flush()
-
-    def start(self, method: str, params: Any) -> int:
-        self.next_id += 1
-        self.send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
-        return self.next_id
-
-    def wait(self, request_id: int, timeout: float = 90.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no answer to request {request_id} in {timeout}s")
-            try:
-                line = self._lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise EOFError("plugin closed stdout")
-            message = json.loads(line)
-            if "method" in message:
-                self.notes.append(message)
-            elif message.get("id") == request_id:
-                return message
-
-    def wait_note(self, method: str, timeout: float = 60.0) -> dict[str, Any]:
-        """Wait until a notification of ``method`` arrived (it stays in ``notes``)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for note in self.notes:
-                if note["method"] == method:
-                    return note
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no {method} notification in {timeout}s")
-            try:
-                line = self._lines.get(timeout=min(remaining, 0.2))
-            except queue.Empty:
-                continue
-            if line is None:
-                raise EOFError("plugin closed stdout")
-            message = json.loads(line)
-            if "method" in message:
-                self.notes.append(message)
-
-    def call(self, method: str, params: Any, timeout: float = 90.0) -> dict[str, Any]:
-        return self.wait(self.start(method, params), timeout)
-
-    def notes_of(self, method: str) -> list[dict[str, Any]]:
-        return [n["params"] for n in self.notes if n["method"] == method]
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            self.proc.kill()
-            self.proc.wait()
+        super().__init__([sys.executable, "-m", MODULE], env=env, cwd=cwd)
 
 
 @pytest.fixture
@@ -179,14 +61,6 @@ def start_plugin(work: Path) -> Iterator[Any]:
     yield start
     for client in clients:
         client.close()
-
-
-def write_fake_cli(path: Path, body: str) -> Path:
-    """An executable Python script standing in for the CLI (for edge cases real CLIs
-    never produce on demand)."""
-    path.write_text(f"#!{sys.executable}\n{body}", encoding="utf-8")
-    path.chmod(0o755)
-    return path
 
 
 @pytest.fixture
