@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import uuid
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,6 @@ import pytest
 
 from animus_plugin_protocol.testing import PluginClient as _PluginClient
 from animus_plugin_protocol.testing import children_of, group_members, write_fake_cli
-from animus_testsupport.clis import repo_root
 
 MODULE = "animus_provider_gemini"
 
@@ -96,11 +95,11 @@ def settings_dir() -> Iterator[Path]:
     """A private directory for the plugin's per-run gemini settings files.
 
     gemini ignores a settings file below any group/other-writable directory (``/tmp``
-    included), so this lives under the checkout's ignored ``.cache`` instead of pytest's tmp.
+    included, and so a checkout cloned under ``/tmp``), so this lives under the user's home,
+    which is private, in a fresh 0700 directory.
     """
-    root = repo_root()
-    assert root is not None
-    path = root / ".cache" / "test-gemini-settings" / uuid.uuid4().hex
-    path.mkdir(parents=True, mode=0o700)
+    base = Path.home() / ".cache" / "animus-test-gemini-settings"
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = Path(tempfile.mkdtemp(dir=base))
     yield path
     shutil.rmtree(path, ignore_errors=True)
