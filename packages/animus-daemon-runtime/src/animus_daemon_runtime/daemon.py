@@ -47,6 +47,9 @@ from animus_store import write_json_atomic
 
 __all__ = ["Daemon", "DaemonOptions", "system_clock"]
 
+# How long a resume waits for a paused run's runner process to finish exiting.
+RESUME_EXIT_WAIT_SECS = 10.0
+
 MAX_CRASH_RESUMES = 1
 _TERMINAL = ("completed", "failed", "escalated", "cancelled")
 
@@ -653,6 +656,15 @@ class Daemon(RecoveryMixin):
             raise NotFoundError(
                 f"workflow run {workflow_id} not found", hint="animus workflow list"
             )
+        if workflow_id in self.pm.active and status == "paused":
+            # The runner records the pause before it exits, so a prompt resume can find its
+            # process still on the way out; wait for that (bounded) instead of refusing.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + RESUME_EXIT_WAIT_SECS
+            # ASYNC110: the process manager exposes no per-run exit event; this is a bounded
+            # 50 ms poll on a rare, operator-driven path.
+            while workflow_id in self.pm.active and loop.time() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
         if workflow_id in self.pm.active:
             raise ConflictError(f"workflow run {workflow_id} is already running")
         if status != "paused":
