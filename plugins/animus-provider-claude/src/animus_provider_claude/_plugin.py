@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from typing import Any
 
-from animus_plugin_protocol import AgentRunRequest, AgentRunResponse, ErrorCode, RpcError
+from animus_plugin_protocol import AgentRunRequest, AgentRunResponse
 from animus_plugin_protocol.kinds.provider import NOTIFY_ERROR, AgentError
-from animus_plugin_protocol.provider import CliEvent, ErrorEvent, ProviderPlugin, run_cli_session
+from animus_plugin_protocol.provider import (
+    DeferredFatal,
+    ProviderPlugin,
+    raise_if_cli_failed,
+    run_cli_session,
+)
 from animus_plugin_protocol.runtime import RequestContext
 
 from ._launch import BINARY_VAR, SANDBOX_OPT_IN_VAR, build_launch
@@ -19,7 +23,6 @@ __all__ = ["BACKEND", "ENV_REQUIRED", "PLUGIN_NAME", "VERSION", "ClaudeProvider"
 PLUGIN_NAME = "animus-provider-claude"
 VERSION = "0.1.0"
 BACKEND = "claude:claude-native"
-_STDERR_TAIL = 5
 
 ENV_REQUIRED: list[dict[str, Any]] = [
     {"name": "ANTHROPIC_API_KEY", "description": "API key claude uses", "sensitive": True},
@@ -39,11 +42,6 @@ ENV_REQUIRED: list[dict[str, Any]] = [
     {"name": "HTTPS_PROXY", "description": "proxy for the API"},
     {"name": "NODE_EXTRA_CA_CERTS", "description": "extra CA certificates"},
 ]
-
-
-def _tail(lines: Sequence[str]) -> str:
-    picked = [line.strip() for line in lines[-_STDERR_TAIL:] if line.strip()]
-    return " | ".join(picked) if picked else "(no error output)"
 
 
 class ClaudeProvider(ProviderPlugin):
@@ -76,7 +74,7 @@ class ClaudeProvider(ProviderPlugin):
             request, resume=resume, environ=os.environ, declared_env=self.declared_env
         )
         parser = ClaudeStreamParser()
-        deferred = _DeferredFatal(parser)
+        deferred = DeferredFatal(parser.parse_line)
         sid = launch.session_id
         try:
             if launch.ignored_env:
@@ -104,52 +102,20 @@ class ClaudeProvider(ProviderPlugin):
             )
         finally:
             launch.cleanup()
-        if deferred.fatal is not None or response.exit_code != 0:
-            if deferred.fatal is not None:
-                message = f"claude failed (exit code {response.exit_code}): {deferred.fatal}"
-            else:
-                message = f"claude exited with code {response.exit_code}: {_tail(response.errors)}"
-            ctx.notify(NOTIFY_ERROR, AgentError(session_id=sid, message=message, recoverable=False))
-            raise RpcError(
-                ErrorCode.INTERNAL_ERROR,
-                message,
-                category="run_failed",
-                data={
-                    "exit_code": response.exit_code,
-                    "output": response.output,
-                    "session_id": parser.session_id or sid,
-                },
-            )
+        raise_if_cli_failed(
+            ctx.notify,
+            cli="claude",
+            response=response,
+            run_session_id=sid,
+            cli_session_id=parser.session_id,
+            fatal=deferred.fatal,
+        )
         return response.model_copy(
             update={
                 "session_id": parser.session_id or sid,
                 "tokens_used": parser.tokens or response.tokens_used,
             }
         )
-
-
-class _DeferredFatal:
-    """Holds back the parser's non-recoverable error until the CLI has exited by itself.
-
-    The CLI prints its failure (`result` with `is_error`, `turn.failed`) as its last line and
-    then exits, saving its session on the way (so the failed turn can still be resumed).
-    Passing the error on at once would make the session kill the group mid-shutdown and
-    report a signal instead of the CLI's exit code.
-    """
-
-    def __init__(self, parser: ClaudeStreamParser) -> None:
-        self.parser = parser
-        self.fatal: str | None = None
-
-    def parse_line(self, line: str) -> list[CliEvent]:
-        events = []
-        for event in self.parser.parse_line(line):
-            if isinstance(event, ErrorEvent) and not event.recoverable:
-                if self.fatal is None:
-                    self.fatal = event.message
-                continue
-            events.append(event)
-        return events
 
 
 def main() -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from typing import Any
 
-from animus_plugin_protocol import AgentRunRequest, AgentRunResponse, ErrorCode, RpcError
+from animus_plugin_protocol import AgentRunRequest, AgentRunResponse, RpcError
 from animus_plugin_protocol.kinds.provider import NOTIFY_ERROR, AgentError
-from animus_plugin_protocol.provider import ProviderPlugin, run_cli_session
+from animus_plugin_protocol.provider import (
+    ProviderPlugin,
+    raise_if_cli_failed,
+    run_cli_session,
+)
 from animus_plugin_protocol.runtime import RequestContext
 
 from ._launch import BINARY_VAR, SETTINGS_DIR_VAR, build_launch
@@ -19,7 +22,6 @@ __all__ = ["BACKEND", "ENV_REQUIRED", "PLUGIN_NAME", "VERSION", "GeminiProvider"
 PLUGIN_NAME = "animus-provider-gemini"
 VERSION = "0.1.0"
 BACKEND = "gemini:gemini-cli"
-_STDERR_TAIL = 5
 
 ENV_REQUIRED: list[dict[str, Any]] = [
     {"name": "GEMINI_API_KEY", "description": "Gemini API key", "sensitive": True},
@@ -39,11 +41,6 @@ ENV_REQUIRED: list[dict[str, Any]] = [
     {"name": "HTTPS_PROXY", "description": "proxy for the API"},
     {"name": "NODE_EXTRA_CA_CERTS", "description": "extra CA certificates"},
 ]
-
-
-def _tail(lines: Sequence[str]) -> str:
-    picked = [line.strip() for line in lines[-_STDERR_TAIL:] if line.strip()]
-    return " | ".join(picked) if picked else "(no error output)"
 
 
 class GeminiProvider(ProviderPlugin):
@@ -105,19 +102,13 @@ class GeminiProvider(ProviderPlugin):
                 NOTIFY_ERROR,
                 AgentError(session_id=sid, message=event.message, recoverable=True),
             )
-        if response.exit_code != 0:
-            message = f"gemini exited with code {response.exit_code}: {_tail(response.errors)}"
-            ctx.notify(NOTIFY_ERROR, AgentError(session_id=sid, message=message, recoverable=False))
-            raise RpcError(
-                ErrorCode.INTERNAL_ERROR,
-                message,
-                category="run_failed",
-                data={
-                    "exit_code": response.exit_code,
-                    "output": response.output,
-                    "session_id": parser.session_id or sid,
-                },
-            )
+        raise_if_cli_failed(
+            ctx.notify,
+            cli="gemini",
+            response=response,
+            run_session_id=sid,
+            cli_session_id=parser.session_id,
+        )
         return response.model_copy(
             update={
                 "session_id": parser.session_id or sid,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from typing import Any
 
-from animus_plugin_protocol import AgentRunRequest, AgentRunResponse, ErrorCode, RpcError
+from animus_plugin_protocol import AgentRunRequest, AgentRunResponse, RpcError
 from animus_plugin_protocol.kinds.provider import NOTIFY_ERROR, AgentError
-from animus_plugin_protocol.provider import ProviderPlugin, run_cli_session
+from animus_plugin_protocol.provider import (
+    ProviderPlugin,
+    raise_if_cli_failed,
+    run_cli_session,
+)
 from animus_plugin_protocol.runtime import RequestContext
 
 from ._launch import BINARY_VAR, CONFIG_CONTENT_VAR, PROVIDER_KEY_VARS, build_launch
@@ -19,7 +22,6 @@ __all__ = ["BACKEND", "ENV_REQUIRED", "PLUGIN_NAME", "VERSION", "OpencodeProvide
 PLUGIN_NAME = "animus-provider-opencode"
 VERSION = "0.1.0"
 BACKEND = "opencode:opencode-cli"
-_STDERR_TAIL = 5
 
 ENV_REQUIRED: list[dict[str, Any]] = [
     *(
@@ -47,11 +49,6 @@ ENV_REQUIRED: list[dict[str, Any]] = [
     {"name": "HTTPS_PROXY", "description": "proxy for the API"},
     {"name": "NODE_EXTRA_CA_CERTS", "description": "extra CA certificates"},
 ]
-
-
-def _tail(lines: Sequence[str]) -> str:
-    picked = [line.strip() for line in lines[-_STDERR_TAIL:] if line.strip()]
-    return " | ".join(picked) if picked else "(no error output)"
 
 
 class OpencodeProvider(ProviderPlugin):
@@ -103,19 +100,13 @@ class OpencodeProvider(ProviderPlugin):
             )
         except RpcError as exc:
             raise _annotated(exc, parser) from None
-        if response.exit_code != 0:
-            message = f"opencode exited with code {response.exit_code}: {_tail(response.errors)}"
-            ctx.notify(NOTIFY_ERROR, AgentError(session_id=sid, message=message, recoverable=False))
-            raise RpcError(
-                ErrorCode.INTERNAL_ERROR,
-                message,
-                category="run_failed",
-                data={
-                    "exit_code": response.exit_code,
-                    "output": response.output,
-                    "session_id": parser.session_id or sid,
-                },
-            )
+        raise_if_cli_failed(
+            ctx.notify,
+            cli="opencode",
+            response=response,
+            run_session_id=sid,
+            cli_session_id=parser.session_id,
+        )
         metadata = list(response.metadata)
         metadata.append(
             {

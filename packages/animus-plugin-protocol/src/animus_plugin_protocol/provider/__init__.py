@@ -19,14 +19,17 @@ from ._events import (
     ToolResult,
     tokens_from_metadata,
 )
+from ._failure import STDERR_TAIL_LINES, DeferredFatal, raise_if_cli_failed, stderr_tail
 from ._plugin import BuildCommand, ParseLine, ProviderPlugin
 from ._session import DEFAULT_MAX_LINE_BYTES, CliSession, SessionRegistry, run_cli_session
 
 __all__ = [
     "DEFAULT_MAX_LINE_BYTES",
+    "STDERR_TAIL_LINES",
     "BuildCommand",
     "CliEvent",
     "CliSession",
+    "DeferredFatal",
     "ErrorEvent",
     "FinalText",
     "Metadata",
@@ -37,6 +40,8 @@ __all__ = [
     "Thinking",
     "ToolCall",
     "ToolResult",
+    "raise_if_cli_failed",
     "run_cli_session",
+    "stderr_tail",
     "tokens_from_metadata",
 ]
