@@ -280,3 +280,13 @@ def test_script_dir_matches_phase_and_prompt(tmp_path: Path) -> None:
     )
     with pytest.raises(RpcError, match="must be a list of steps"):
         parse_script({"steps": "nope"})
+
+
+def test_version_constant_matches_the_distribution() -> None:
+    import tomllib
+
+    import animus_provider_mock
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+    assert animus_provider_mock.__version__ == declared
