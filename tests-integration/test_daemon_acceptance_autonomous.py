@@ -137,8 +137,10 @@ def test_twenty_tasks_pool_four_each_once_and_the_cli_stream_is_live(tmp_path: P
         sock = hub.paths.control_sock
     log = open(tmp_path / "daemon.out", "ab")  # noqa: SIM115 - handed to the child
     daemon = subprocess.Popen(
-        [sys.executable, "-m", "animus_daemon_runtime", "--project-root", str(project.root)]
-        + ["--pool-size", "4", "--max-tasks-per-tick", "4", "--interval-secs", "30"],
+        [
+            *(sys.executable, "-m", "animus_daemon_runtime", "--project-root", str(project.root)),
+            *("--pool-size", "4", "--max-tasks-per-tick", "4", "--interval-secs", "30"),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -168,7 +170,8 @@ def test_twenty_tasks_pool_four_each_once_and_the_cli_stream_is_live(tmp_path: P
         done = threading.Event()
 
         def read() -> None:
-            assert stream is not None and stream.stdout is not None
+            assert stream is not None
+            assert stream.stdout is not None
             with project.hub() as hub:
                 for raw in stream.stdout:
                     item = json.loads(raw)
