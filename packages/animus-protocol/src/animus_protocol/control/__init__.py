@@ -1,6 +1,7 @@
 """Control-socket protocol: the daemon's inbound JSON-RPC surface (spec §7.7).
 
-Request/response models for every method, the streaming envelopes, the method table
+Request/response models for every method (and the ``service/call`` extension with its
+allowlist and value codec), the streaming envelopes, the method table
 (:data:`CONTROL_METHODS`, :data:`STREAM_METHODS`, :data:`CONTROL_METHOD_SPECS`) and the error
 categories with their mapping to and from :class:`animus_protocol.AnimusError`.
 """
@@ -72,6 +73,20 @@ from animus_protocol.control._queue_project import (
     QueueReorderRequest,
     ReorderPosition,
 )
+from animus_protocol.control._service_call import (
+    MODEL_MODULE_PREFIXES,
+    READ_ONLY_SERVICE_CALLS,
+    SERVICE_CALL_METHOD,
+    SERVICE_CALLS,
+    ServiceCallParams,
+    ServiceCallResult,
+    check_service_call,
+    decode_value,
+    encode_value,
+    is_read_only_call,
+    mark_service_error,
+    restore_service_error,
+)
 from animus_protocol.control._stream import (
     SUBSCRIPTION_CLOSED,
     CancelRequestParams,
@@ -132,7 +147,11 @@ __all__ = [
     "CONTROL_METHODS",
     "CONTROL_METHOD_SPECS",
     "CONTROL_NOTIFICATIONS",
+    "MODEL_MODULE_PREFIXES",
     "READ_METHODS",
+    "READ_ONLY_SERVICE_CALLS",
+    "SERVICE_CALLS",
+    "SERVICE_CALL_METHOD",
     "STREAM_METHODS",
     "STREAM_NOTIFICATIONS",
     "SUBSCRIPTION_CLOSED",
@@ -195,6 +214,8 @@ __all__ = [
     "QueueListResponse",
     "QueueReorderRequest",
     "ReorderPosition",
+    "ServiceCallParams",
+    "ServiceCallResult",
     "SetPrincipalParams",
     "StreamAck",
     "StreamNotification",
@@ -226,9 +247,15 @@ __all__ = [
     "animus_error_from_control",
     "animus_error_from_rpc",
     "category_for_error",
+    "check_service_call",
     "control_error_from_exception",
+    "decode_value",
+    "encode_value",
+    "is_read_only_call",
+    "mark_service_error",
     "parse_control_params",
     "parse_control_result",
     "parse_stream_item",
+    "restore_service_error",
     "rpc_error_from_exception",
 ]

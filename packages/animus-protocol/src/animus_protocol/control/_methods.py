@@ -47,6 +47,11 @@ from animus_protocol.control._queue_project import (
     QueueListResponse,
     QueueReorderRequest,
 )
+from animus_protocol.control._service_call import (
+    SERVICE_CALL_METHOD,
+    ServiceCallParams,
+    ServiceCallResult,
+)
 from animus_protocol.control._stream import (
     CancelRequestParams,
     EmptyParams,
@@ -226,6 +231,10 @@ _SPECS = [
     _spec("project/init", ProjectInitParams, ProjectInitResult),
     _spec("project/setup", ProjectSetupParams, ProjectInitResult),
     _spec("project/status", EmptyParams, ProjectStatusResponse, read=True),
+    # service/* (an Animus-Python extension, not in the original's method set): one allowlisted
+    # service-hub call run in the daemon, so the CLI gets the same results through the socket
+    # as in process. Not read-only as a whole: see READ_ONLY_SERVICE_CALLS per method.
+    _spec(SERVICE_CALL_METHOD, ServiceCallParams, ServiceCallResult),
 ]
 
 CONTROL_METHOD_SPECS: Mapping[str, ControlMethodSpec] = {s.method: s for s in _SPECS}
