@@ -93,6 +93,11 @@ class ControlMethods:
             )
         return _dump(await handler(parsed))
 
+    async def _service_call(self, params: Any) -> dict[str, Any]:
+        from animus_daemon_runtime._control_services import service_call
+
+        return await service_call(self.daemon, params)
+
     # -- daemon/* ------------------------------------------------------------------------------
 
     async def _daemon_status(self, _p: Any) -> dict[str, Any]:
