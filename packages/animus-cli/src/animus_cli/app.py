@@ -64,10 +64,17 @@ COMMANDS: dict[str, LazyCommand] = {
     default=None,
     help="Project to act on (default: git common root of the cwd, else the cwd).",
 )
+@click.option(
+    "--no-daemon",
+    is_flag=True,
+    help="Run service calls in process even when the daemon is up (also ANIMUS_NO_DAEMON=1).",
+)
 @click.pass_context
-def cli(ctx: click.Context, json_output: bool, project_root: str | None) -> None:
+def cli(ctx: click.Context, json_output: bool, project_root: str | None, no_daemon: bool) -> None:
     """Animus: run a team of autonomous coding agents on a git repository."""
-    ctx.obj = CliContext(json_output=json_output, project_root_option=project_root)
+    ctx.obj = CliContext(
+        json_output=json_output, project_root_option=project_root, no_daemon=no_daemon
+    )
 
 
 def _wants_json(argv: Sequence[str]) -> bool:
