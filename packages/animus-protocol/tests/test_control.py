@@ -78,6 +78,7 @@ SPEC_METHODS = {
     *(f"agent/{v}" for v in ("run", "status", "cancel")),
     *(f"queue/{v}" for v in ("list", "enqueue", "drop", "hold", "release", "reorder", "stats")),
     *(f"project/{v}" for v in ("init", "setup", "status")),
+    "service/call",  # Animus-Python extension: the CLI's service calls through the daemon
 }
 
 
