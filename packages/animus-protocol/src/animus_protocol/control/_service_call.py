@@ -209,6 +209,8 @@ def encode_value(value: Any) -> Any:
 
     Raises :class:`InvalidInputError` for a value with no wire form (a function, a socket).
     """
+    if isinstance(value, Enum):  # first: a StrEnum member is a str too
+        return {"$enum": _class_ref(type(value)), "value": encode_value(value.value)}
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, BaseModel):
@@ -216,8 +218,6 @@ def encode_value(value: Any) -> Any:
             "$model": _class_ref(type(value)),
             "data": value.model_dump(mode="json", by_alias=True),
         }
-    if isinstance(value, Enum):
-        return {"$enum": _class_ref(type(value)), "value": encode_value(value.value)}
     if isinstance(value, list):
         return [encode_value(v) for v in value]
     if isinstance(value, tuple):
