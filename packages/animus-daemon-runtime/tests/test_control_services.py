@@ -263,4 +263,5 @@ def test_bad_calls_get_clear_errors_and_leave_the_connection_and_others_usable(
         # The same connection carries on, and another client never noticed.
         assert _call(client, "queue", "stats").total >= 0
         assert bystander.call("daemon/status")["running"] is True
-    assert daemon.proc is not None and daemon.proc.poll() is None
+    assert daemon.proc is not None
+    assert daemon.proc.poll() is None
