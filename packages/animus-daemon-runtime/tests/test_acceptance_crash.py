@@ -19,6 +19,7 @@ import signal
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _support import FAKE_RUNNER, DaemonProcess, Project, running_daemon, task_statuses, wait_until
@@ -38,7 +39,11 @@ def _starts(project: Project) -> Counter[str]:
     return Counter(wf for what, wf, _ in project.trace_lines() if what == "start")
 
 
-def _logged(project: Project) -> list[dict[str, object]]:
+def _wait_for_wakes(client: Any, target: int) -> None:
+    wait_until(lambda: client.call("daemon/status")["wakes"] >= target, 30, f"wake {target}")
+
+
+def _logged(project: Project) -> list[dict[str, Any]]:
     path = project.paths.events_log
     return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
 
@@ -54,15 +59,13 @@ def test_sigkill_daemon_and_two_runners_then_restart_none_twice_none_lost(
     project.enqueue(ids)
     first = DaemonProcess(project, "--pool-size", "4", "--max-tasks-per-tick", "4").start()
     try:
-        active = wait_until(
-            lambda: (
-                len(runs := project.hub.runs.active()) == 4
-                and all(read_runner_record(project.paths, r.id) for r in runs)
-                and runs
-            ),
-            30,
-            "4 active runs with runner records",
-        )
+
+        def four_recorded() -> list[Any]:
+            runs = project.hub.runs.active()
+            recorded = all(read_runner_record(project.paths, r.id) for r in runs)
+            return list(runs) if len(runs) == 4 and recorded else []
+
+        active = wait_until(four_recorded, 30, "4 active runs with runner records")
         first.kill()  # SIGKILL: no drain, no cleanup
         killed = sorted(r.id for r in active)[:2]
         for wf in killed:  # ... and two runners die while no daemon watches them
@@ -162,8 +165,7 @@ def test_stop_kills_a_runner_that_ignores_sigterm_when_the_timeout_passes(tmp_pa
     assert not rec.alive()  # killed, not left behind
     shutdown = [e for e in _logged(project) if e["event_type"] == "graceful-shutdown"]
     assert any(
-        e["data"].get("timed_out") is True and e["data"].get("killed") == [run.id]  # type: ignore[union-attr]
-        for e in shutdown
+        e["data"].get("timed_out") is True and e["data"].get("killed") == [run.id] for e in shutdown
     )
     assert project.hub.runs.get(run.id).status.value == "running"  # interrupted, not settled
     assert project.hub.queue.get(entry).status == "assigned"  # its entry waits for the next start
@@ -189,9 +191,12 @@ def test_pause_holds_dispatch_from_the_next_wake_while_running_work_finishes(
     ):
         for task_id in ids:
             c.call("queue/enqueue", {"task_id": task_id})
-        first_two = wait_until(
-            lambda: len(a := c.call("daemon/status")["active_runs"]) == 2 and a, 30, "2 running"
-        )
+
+        def two_running() -> list[str]:
+            active: list[str] = c.call("daemon/status")["active_runs"]
+            return active if len(active) == 2 else []
+
+        first_two = wait_until(two_running, 30, "2 running")
         assert c.call("daemon/pause")["runtime_paused"] is True
         # The running work is not touched by the pause: both runs finish...
         wait_until(
@@ -207,9 +212,9 @@ def test_pause_holds_dispatch_from_the_next_wake_while_running_work_finishes(
         # anything. Ticks run one after another, so once the count has moved twice past
         # this point, at least one whole wake ran with dispatch paused.
         wakes = c.call("daemon/status")["wakes"]
-        for n in (1, 2):
+        for target in (wakes + 1, wakes + 2):
             c.call("daemon/nudge", {"reason": "probe"})
-            wait_until(lambda n=n: c.call("daemon/status")["wakes"] >= wakes + n, 30, "a wake")
+            _wait_for_wakes(c, target)
         assert sorted(_starts(project)) == sorted(first_two)
         assert c.call("queue/stats")["ready"] == 2
         assert c.call("daemon/resume")["runtime_paused"] is False

@@ -16,6 +16,7 @@ import json
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from _support import DaemonProcess, Project, running_daemon, task_statuses, wait_until
 
@@ -27,6 +28,11 @@ from animus_protocol.workflow import WorkflowPhaseExecution, WorkflowRun
 
 def _starts(project: Project) -> Counter[str]:
     return Counter(wf for what, wf, _ in project.trace_lines() if what == "start")
+
+
+def _active(project: Project, n: int) -> list[Any]:
+    runs = list(project.hub.runs.active())
+    return runs if len(runs) == n else []
 
 
 def _recovery_report(project: Project) -> dict[str, list[str]]:
@@ -48,7 +54,7 @@ def test_runs_that_finished_while_the_daemon_was_down_complete_their_entries(
     entries = project.enqueue(ids)
     daemon = DaemonProcess(project, "--pool-size", "2").start()
     try:
-        runs = wait_until(lambda: len(r := project.hub.runs.active()) == 2 and r, 30, "2 runs")
+        runs = wait_until(lambda: _active(project, 2), 30, "2 runs")
         daemon.kill()
         # The runners carry on alone and finish while no daemon is up.
         wait_until(lambda: set(task_statuses(project, ids).values()) == {"done"}, 30, "done")
