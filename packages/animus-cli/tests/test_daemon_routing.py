@@ -403,3 +403,24 @@ def test_the_cli_reports_a_lost_mutation_with_an_unavailable_envelope(
     assert doomed.proc is not None
     doomed.proc.wait(10)
     assert _titles(doomed) == []
+
+
+def test_a_call_the_daemon_refuses_before_running_runs_in_process(
+    doomed: Daemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Version skew: the client allows a method this daemon does not serve."""
+    from animus_protocol import control
+
+    widened = {**control.SERVICE_CALLS}
+    widened["queue"] = widened["queue"] | {"entry_for_subject"}
+    monkeypatch.setattr(control, "SERVICE_CALLS", widened)
+    with ServiceHub(doomed.root, env=doomed.env) as hub:
+        task = hub.tasks.create(title="queued", status="ready")
+        hub.queue.enqueue_subject("task", task.id)
+    remote = connect_remote_hub(ServiceHub(doomed.root, env=doomed.env))
+    assert isinstance(remote, RemoteHub)
+    entry = remote.queue.entry_for_subject(task.id)
+    assert entry is not None
+    assert entry.subject_key == task.id
+    assert (remote.remote_calls, remote.local_fallbacks, remote.connected) == (1, 1, False)
+    remote.close()

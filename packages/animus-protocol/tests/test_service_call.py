@@ -27,6 +27,7 @@ from animus_protocol.control import (
     mark_service_error,
     parse_control_params,
     parse_control_result,
+    raised_by_service,
     restore_service_error,
 )
 from animus_protocol.envelope import (
@@ -93,6 +94,7 @@ def test_unknown_service_and_method_are_refused_by_name() -> None:
     assert svc.value.details["service"] == "db"
     with pytest.raises(NotSupportedError, match=r"tasks\.close") as meth:
         check_service_call("tasks", "close")
+    assert not raised_by_service(meth.value)  # refused before running
     assert meth.value.details == {"service": "tasks", "method": "close"}
     check_service_call("queue", "stats")  # allowed: no error
 
@@ -236,7 +238,9 @@ class _OddExit(ConflictError):
 def test_service_errors_cross_the_wire_with_payload_and_exit_code(err: AnimusError) -> None:
     expected = err.to_payload()
     wire = json.loads(json.dumps(control_error_from_exception(mark_service_error(err)).to_wire()))
-    back = restore_service_error(animus_error_from_control(wire))
+    decoded = animus_error_from_control(wire)
+    assert raised_by_service(decoded)
+    back = restore_service_error(decoded)
     assert back.to_payload() == expected
     assert back.exit_code == err.exit_code
     assert "$exit_code" not in back.details

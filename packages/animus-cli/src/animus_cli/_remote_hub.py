@@ -214,9 +214,10 @@ class RemoteHub:
 
 
 def _refused_before_running(raw: Any, err: Any) -> bool:
+    from animus_protocol.control import raised_by_service
     from animus_protocol.envelope import NotSupportedError
 
     if isinstance(raw, dict) and raw.get("code") == _METHOD_NOT_FOUND:
         return True  # the server does not know service/call at all
-    # The allowlist check refuses before any work; a service's own errors carry an exit code.
-    return isinstance(err, NotSupportedError) and "$exit_code" not in err.details
+    # The allowlist check refuses before any work; a service's own errors are marked.
+    return isinstance(err, NotSupportedError) and not raised_by_service(err)

@@ -85,6 +85,7 @@ from animus_protocol.control._service_call import (
     encode_value,
     is_read_only_call,
     mark_service_error,
+    raised_by_service,
     restore_service_error,
 )
 from animus_protocol.control._stream import (
@@ -256,6 +257,7 @@ __all__ = [
     "parse_control_params",
     "parse_control_result",
     "parse_stream_item",
+    "raised_by_service",
     "restore_service_error",
     "rpc_error_from_exception",
 ]

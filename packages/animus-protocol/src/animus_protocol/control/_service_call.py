@@ -42,6 +42,7 @@ __all__ = [
     "encode_value",
     "is_read_only_call",
     "mark_service_error",
+    "raised_by_service",
     "restore_service_error",
 ]
 
@@ -185,6 +186,12 @@ def mark_service_error(err: AnimusError) -> AnimusError:
     """
     err.details = {**err.details, _EXIT_CODE_DETAIL: int(err.exit_code)}
     return err
+
+
+def raised_by_service(err: AnimusError) -> bool:
+    """Whether a decoded control error came from the service method itself (it ran), as
+    opposed to the call being refused before it ran (allowlist, arguments)."""
+    return _EXIT_CODE_DETAIL in err.details
 
 
 def restore_service_error(err: AnimusError) -> AnimusError:
