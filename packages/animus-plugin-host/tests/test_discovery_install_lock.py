@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
@@ -93,6 +94,32 @@ def test_manifest_cache_avoids_a_second_probe(
     exe.write_text(exe.read_text() + "\n# changed\n")
     assert discover(None, env=env).get("animus-echo").version == "1.2.3"
     assert counter.read_text().count("probe") == 3
+
+
+def test_concurrent_discoveries_probe_a_plugin_once(
+    tmp_path: Path, plugin_env: dict[str, str], make_plugin: Callable[..., Path]
+) -> None:
+    """Four processes discovering on a cold cache at once: one probe, four answers."""
+    home = Path(plugin_env["HOME"])
+    (home / "echo-probe-delay").write_text("0.5")
+    make_plugin(Path(plugin_env["ANIMUS_HOME"]) / "plugins" / "animus-echo")
+    code = (
+        "from animus_plugin_host import discover\n"
+        "print(discover(None).get('animus-echo').manifest.version)\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=plugin_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert [out.strip() for out, _err in outputs] == ["1.2.3"] * 4, outputs
+    assert (home / "echo-probes.txt").read_text().count("probe") == 1
 
 
 def test_install_lock_host_and_verify(

@@ -16,9 +16,10 @@ import os
 import signal
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
 from animus_plugin_host._env import build_plugin_env
@@ -89,18 +90,46 @@ def probe_manifest(
     """The plugin's manifest, from the cache when ``cache_key`` was seen before."""
     source_env = os.environ if env is None else env
     use_cache = cache_dir is not None and cache_key is not None and _cache_enabled(source_env)
-    if use_cache:
-        assert cache_dir is not None
-        assert cache_key is not None
+    if not use_cache:
+        return _run_probe(command, build_plugin_env(source=source_env), timeout, output_cap)
+    assert cache_dir is not None
+    assert cache_key is not None
+    cached = _read_cache(cache_dir, cache_key)
+    if cached is not None:
+        return cached
+    # Single flight across processes: when eight runners start at once on a cold cache, one
+    # probes each plugin and the others read its answer (eight probes of every installed
+    # plugin was most of a cold daemon's first wave). A lock that cannot be had in time
+    # (an unwritable cache directory, a stuck peer) only costs a duplicate probe.
+    with _probe_lock(cache_dir, cache_key, timeout + 5.0):
         cached = _read_cache(cache_dir, cache_key)
         if cached is not None:
             return cached
-    manifest = _run_probe(command, build_plugin_env(source=source_env), timeout, output_cap)
-    if use_cache:
-        assert cache_dir is not None
-        assert cache_key is not None
+        manifest = _run_probe(command, build_plugin_env(source=source_env), timeout, output_cap)
         _write_cache(cache_dir, cache_key, manifest)
     return manifest
+
+
+@contextlib.contextmanager
+def _probe_lock(cache_dir: Path, key: str, timeout: float) -> Iterator[None]:
+    lock: FileLock | None = None
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(
+            str(cache_dir / f".{key}.lock"),
+            timeout=timeout,
+            thread_local=False,
+            is_singleton=False,
+            poll_interval=0.01,
+        )
+        lock.acquire()
+    except (OSError, Timeout):
+        lock = None
+    try:
+        yield
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def _run_probe(
