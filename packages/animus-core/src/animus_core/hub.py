@@ -154,7 +154,7 @@ class ServiceHub:
     def nudge_daemon(self, reason: str) -> bool:
         """Wake this project's daemon, if one runs, after a change that may make work
         dispatchable (never blocks, never raises; False when no daemon listens)."""
-        from animus_protocol.control.address import send_nudge
+        from animus_protocol.local_socket import send_nudge
 
         return send_nudge(self.paths.control_sock, reason)
 

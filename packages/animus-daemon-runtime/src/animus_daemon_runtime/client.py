@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from animus_protocol.control.address import socket_address
+from animus_protocol.local_socket import socket_address
 
 __all__ = ["ControlClient", "StreamItem", "daemon_reachable", "nudge"]
 

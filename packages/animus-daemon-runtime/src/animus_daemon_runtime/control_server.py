@@ -25,8 +25,8 @@ from animus_protocol.control import (
     SUBSCRIPTION_CLOSED,
     control_error_from_exception,
 )
-from animus_protocol.control.address import socket_address
 from animus_protocol.envelope import AnimusError, PermissionDeniedError
+from animus_protocol.local_socket import socket_address
 
 if TYPE_CHECKING:
     from animus_daemon_runtime.daemon import Daemon
