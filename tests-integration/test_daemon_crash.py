@@ -104,7 +104,9 @@ def test_sigkill_daemon_with_four_active_runs_then_restart(tmp_path: Path) -> No
         runs = hub.runs.list(limit=50).runs
         statuses = {t: hub.tasks.get(t).status.value for t in ids}
     assert sorted(r.subject_key or "" for r in runs) == sorted(ids)  # none twice, none lost
-    assert {r.status for r in runs} == {"completed"}
+    assert {r.status for r in runs} == {"completed"}, [
+        (r.id, r.status, r.failure_reason) for r in runs if r.status != "completed"
+    ]
     assert set(statuses.values()) == {"done"}
     for run in runs:
         completed = Counter(
@@ -170,3 +172,100 @@ def test_sigkill_runner_side_effecting_phase_is_blocked_with_a_reason(tmp_path: 
     assert run_now.status.value == "paused"  # waits for an operator, nothing repeated
     assert "sideeffecting" in (task_now.blocked_reason or "")
     assert f"animus workflow resume {run.id} --force" in (task_now.blocked_reason or "")
+
+
+def _metrics(daemon: Daemon) -> dict[str, Any]:
+    with daemon.client() as c:
+        gauges: dict[str, Any] = c.call("daemon/metrics")["gauges"]
+    return gauges
+
+
+def test_runners_are_forked_and_outlive_a_killed_forkserver(tmp_path: Path) -> None:
+    """Runners come from the forkserver by default; SIGKILL it while two runs are in their
+    build phase: both still complete (followed by pid, outcome read from the run), and the
+    next dispatch starts a new forkserver."""
+    project = _project(tmp_path, "idempotent", sleep=3.0)
+    first = [project.create_task(f"t{n}") for n in range(2)]
+    with project.hub() as hub:
+        for task in first:
+            hub.queue.enqueue_subject("task", task)
+    daemon = Daemon(project, "--pool-size", "2")
+    try:
+        runs = _wait(lambda: len(_active(project)) == 2 and _active(project), 60, "two runs")
+        for run in runs:
+            _wait(lambda run=run: _in_build(project, run.id), 60, "build started")
+        with project.hub() as hub:
+            records = [read_runner_record(hub.paths, run.id) for run in runs]
+        assert all(r is not None and r.launch == "fork" for r in records)
+        forkserver = _metrics(daemon)
+        assert forkserver["forkserver_up"] == 1
+        assert forkserver["runner_forks"] == 2
+        # Find the forkserver: the runners' parent.
+        parents = {
+            int(Path(f"/proc/{r.pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            for r in records
+            if r is not None
+        }
+        (server_pid,) = parents
+        os.kill(server_pid, signal.SIGKILL)
+
+        def finished(ids: list[str]) -> bool:
+            with project.hub() as hub:
+                return all(hub.runs.get(i).status.value == "completed" for i in ids)
+
+        _wait(lambda: finished([run.id for run in runs]), 120, "the orphaned runs to finish")
+        later = project.create_task("after the kill")
+        with project.hub() as hub:
+            hub.queue.enqueue_subject("task", later)
+        _wait(
+            lambda: any(r.subject_key == later for r in _active(project)) or _done(project, later),
+            60,
+            "the next dispatch",
+        )
+        _wait(lambda: _done(project, later), 120, "the next run to finish")
+        gauges = _metrics(daemon)
+    finally:
+        daemon.stop()
+    assert gauges["forkserver_starts"] == 2
+    assert gauges["runner_fork_fallbacks"] == 0
+    with project.hub() as hub:
+        assert {hub.tasks.get(t).status.value for t in [*first, later]} == {"done"}
+        runs_by_subject = Counter(r.subject_key for r in hub.runs.list(limit=20).runs)
+    assert runs_by_subject == Counter({first[0]: 1, first[1]: 1, later: 1})
+
+
+def _done(project: WorkflowProject, task_id: str) -> bool:
+    with project.hub() as hub:
+        return bool(hub.tasks.get(task_id).status.value == "done")
+
+
+def test_runner_launch_spawn_starts_a_fresh_process(tmp_path: Path) -> None:
+    project = _project(tmp_path, "idempotent", sleep=0.0)
+    with project.hub() as hub:
+        hub.paths.pm_config.parent.mkdir(parents=True, exist_ok=True)
+        hub.paths.pm_config.write_text('{"runner_launch": "spawn"}')
+    task = project.create_task("spawned")
+    with project.hub() as hub:
+        hub.queue.enqueue_subject("task", task)
+    daemon = Daemon(project)
+
+    def exited() -> bool:
+        with project.hub() as hub:
+            runs = hub.runs.list(limit=5).runs
+            record = read_runner_record(hub.paths, runs[0].id) if runs else None
+        return record is not None and record.exit_code is not None
+
+    try:
+        _wait(lambda: _done(project, task), 120, "the run to finish")
+        _wait(exited, 60, "the runner to exit")
+        gauges = _metrics(daemon)
+    finally:
+        daemon.stop()
+    with project.hub() as hub:
+        (run,) = hub.runs.list(limit=5).runs
+        record = read_runner_record(hub.paths, run.id)
+    assert record is not None
+    assert record.launch == "spawn"
+    assert record.exit_code == 0
+    assert gauges["forkserver_up"] == 0
+    assert "runner_forks" not in gauges

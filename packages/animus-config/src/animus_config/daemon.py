@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
@@ -60,6 +60,9 @@ class DaemonConfig(BaseModel):
     resume_interrupted: bool = True
     reconcile_stale: bool = True
     shutdown_timeout_secs: Annotated[float, Field(gt=0)] = 60
+    # How runners start: forked from a warm forkserver (imports paid once per daemon) or a
+    # fresh process each (what ANIMUS_WORKFLOW_RUNNER_BIN always gets).
+    runner_launch: Literal["fork", "spawn"] = "fork"
     notification_config: dict[str, Any] | None = None
 
     def to_json_dict(self) -> dict[str, Any]:

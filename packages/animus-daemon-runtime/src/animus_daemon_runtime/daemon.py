@@ -184,6 +184,7 @@ class Daemon(RecoveryMixin):
             self._config_mtime = mtime
             try:
                 self.config = load_daemon_config(self.paths.pm_config)
+                self.pm.launch = self.config.runner_launch
                 self._configure_notifications()
                 self.config_error = None
                 changed = True
@@ -286,6 +287,12 @@ class Daemon(RecoveryMixin):
 
     def _update_gauges(self) -> None:
         self.metrics.set("active_runs", len(self.pm.active))
+        fs = self.pm.forkserver
+        self.metrics.set("forkserver_up", 1 if fs is not None and fs.alive else 0)
+        if fs is not None:
+            self.metrics.set("runner_forks", fs.forks_total)
+            self.metrics.set("forkserver_starts", fs.starts_total)
+        self.metrics.set("runner_fork_fallbacks", self.pm.fork_fallbacks)
         try:
             stats = self.hub.queue.stats()
             self.metrics.set("queue_depth", stats.pending + stats.held)
@@ -743,6 +750,7 @@ class Daemon(RecoveryMixin):
                 with contextlib.suppress(Exception):
                     loop.remove_signal_handler(sig)
             await self.watchers.close()
+            await self.pm.close()
             await self.plugin_triggers.close()
             await self.subject_watch.close()
             await self.notifications.drain(5.0)

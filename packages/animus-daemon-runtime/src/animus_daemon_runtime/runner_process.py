@@ -6,6 +6,12 @@ events live over a per-run Unix socket. ``runs/<id>/workflow-events.jsonl`` stay
 authoritative record: it is tailed as well, and events are deduplicated by ``seq``, so a
 dropped socket never loses an event. A runner left behind by a previous daemon is
 *attached*: its event file is tailed and its pid polled, it is never started twice.
+
+Runners are forked by a warm ``animus-workflow-runner forkserver`` (``runner_launch:
+fork``, the default; see :mod:`animus_daemon_runtime.forkserver_client`) or started as a
+fresh process each (``spawn``, and always when ``ANIMUS_WORKFLOW_RUNNER_BIN`` names another
+runner). Either way a runner is its own session with the same arguments, environment, log
+and event channel.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any
 
 from animus_daemon_runtime._proc import process_start_time, same_process_alive
 from animus_daemon_runtime.bus import EventBus
+from animus_daemon_runtime.forkserver_client import ForkedRunner, ForkServer, ForkServerError
 from animus_protocol.envelope import UnavailableError
 from animus_protocol.paths import ScopePaths
 from animus_protocol.subjects import KIND_CUSTOM, KIND_REQUIREMENT, KIND_TASK, SubjectRef
@@ -79,6 +86,8 @@ class RunnerRecord:
     exit_code: int | None = None
     # Why the daemon signalled it: "shutdown", "pause" or "cancel" (None: it was not).
     stop_reason: str | None = None
+    # How it was started: "fork" (by the forkserver) or "spawn" (a fresh process).
+    launch: str = "spawn"
 
     def alive(self) -> bool:
         return same_process_alive(self.pid, self.start_time)
@@ -208,7 +217,7 @@ class RunnerHandle:
         self.record = record
         self.run_dir = run_dir
         self.last_seq = 0
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: asyncio.subprocess.Process | ForkedRunner | None = None
         self.server: asyncio.AbstractServer | None = None
         self.socket_path: Path | None = None
         self.task: asyncio.Task[None] | None = None
@@ -262,6 +271,38 @@ class ProcessManager:
         self.active: dict[str, RunnerHandle] = {}
         self.spawned_total = 0
         self._socket_dir: Path | None = None
+        # "fork" or "spawn"; the daemon sets it from pm-config.json (``runner_launch``).
+        self.launch = "fork"
+        self.forkserver: ForkServer | None = None
+        self.fork_fallbacks = 0
+        self.last_fork_error: str | None = None
+
+    def _fork_wanted(self) -> bool:
+        return self.launch == "fork" and not self.env.get("ANIMUS_WORKFLOW_RUNNER_BIN", "").strip()
+
+    async def _fork(
+        self, argv: list[str], run_dir: Path, env: dict[str, str]
+    ) -> ForkedRunner | None:
+        """Fork the runner from the forkserver; None (and a spawn instead) when it cannot."""
+        if self.forkserver is None:
+            self.forkserver = ForkServer(
+                resolve_runner_command(self.env),
+                stderr_path=self.paths.daemon_dir / "forkserver.log",
+                env={**self.env, "ANIMUS_DAEMON_PID": str(os.getpid())},
+            )
+        try:
+            return await self.forkserver.spawn(
+                argv[1:], cwd=self.project_root, env=env, log=run_dir / RUNNER_LOG
+            )
+        except ForkServerError as exc:
+            self.fork_fallbacks += 1
+            self.last_fork_error = str(exc)
+            return None
+
+    async def close(self) -> None:
+        """End the forkserver (runners it forked keep running)."""
+        if self.forkserver is not None:
+            await self.forkserver.close()
 
     # -- spawning ------------------------------------------------------------------------------
 
@@ -351,6 +392,33 @@ class ProcessManager:
         os.chmod(socket_path, 0o600)
         env = dict(self.env)
         env["ANIMUS_DAEMON_PID"] = str(os.getpid())
+        proc: asyncio.subprocess.Process | ForkedRunner | None = None
+        if self._fork_wanted():
+            proc = await self._fork(argv, run_dir, env)
+            if proc is not None:
+                record.launch = "fork"
+        if proc is None:
+            proc = await self._spawn_process(argv, run_dir, env, handle, socket_path)
+        handle.proc = proc
+        record.pid = proc.pid
+        record.start_time = (
+            proc.start_time if isinstance(proc, ForkedRunner) else process_start_time(proc.pid)
+        )
+        record.spawned_monotonic = time.monotonic()
+        write_json_atomic(run_dir / RUNNER_RECORD, asdict(record))
+        self.active[workflow_id] = handle
+        self.spawned_total += 1
+        handle.task = asyncio.create_task(self._supervise(handle), name=f"runner-{workflow_id}")
+        return handle
+
+    async def _spawn_process(
+        self,
+        argv: list[str],
+        run_dir: Path,
+        env: dict[str, str],
+        handle: RunnerHandle,
+        socket_path: Path,
+    ) -> asyncio.subprocess.Process:
         log = open(run_dir / RUNNER_LOG, "ab")  # noqa: SIM115, ASYNC230 - handed to the child; an append open does not block
         try:
             proc = await asyncio.create_subprocess_exec(
@@ -363,24 +431,17 @@ class ProcessManager:
                 start_new_session=True,
             )
         except OSError as exc:
-            handle.server.close()
+            if handle.server is not None:
+                handle.server.close()
             with contextlib.suppress(FileNotFoundError):
-                socket_path.unlink()
+                socket_path.unlink()  # noqa: ASYNC240 - one unlink on a failure path
             raise UnavailableError(
                 f"cannot start the workflow runner ({argv[0]}): {exc.strerror or exc}",
                 hint="check ANIMUS_WORKFLOW_RUNNER_BIN or the animus-workflow-runner install",
             ) from exc
         finally:
             log.close()
-        handle.proc = proc
-        record.pid = proc.pid
-        record.start_time = process_start_time(proc.pid)
-        record.spawned_monotonic = time.monotonic()
-        write_json_atomic(run_dir / RUNNER_RECORD, asdict(record))
-        self.active[workflow_id] = handle
-        self.spawned_total += 1
-        handle.task = asyncio.create_task(self._supervise(handle), name=f"runner-{workflow_id}")
-        return handle
+        return proc
 
     async def attach(self, record: RunnerRecord) -> RunnerHandle:
         """Follow a live runner a previous daemon started (never start it again)."""

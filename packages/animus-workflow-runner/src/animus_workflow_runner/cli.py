@@ -2,7 +2,8 @@
 
 ``animus-workflow-runner execute --project-root P (--task-id ID | --subject KIND:ID)
 [--workflow-ref R] [--workflow-id W] [--input-json J] [--var K=V ...] [--events-socket PATH]
-[--resume] [--force]``
+[--resume] [--force]``; ``animus-workflow-runner forkserver`` is the daemon's warm parent
+that forks one ``execute`` per request (see :mod:`animus_workflow_runner.forkserver`).
 
 Exit codes: 0 completed; 1 failed, escalated or merge conflict; 2 invalid input (nothing
 started); 3 paused or waiting on a manual gate; 4 cancelled (or a resume that needs
@@ -57,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--events-socket")
     ex.add_argument("--resume", action="store_true")
     ex.add_argument("--force", action="store_true")
+    sub.add_parser(
+        "forkserver",
+        help="import the runner once and fork one execute per request on stdin (the daemon's)",
+    )
     return parser
 
 
@@ -72,6 +77,10 @@ def _vars(pairs: Sequence[str]) -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "forkserver":
+        from animus_workflow_runner.forkserver import serve
+
+        return serve()
     from animus_protocol.envelope import AnimusError
     from animus_workflow_runner.engine import ExecuteRequest, execute
 
