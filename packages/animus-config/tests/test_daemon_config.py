@@ -30,6 +30,7 @@ def test_defaults_when_missing(tmp_path: Path) -> None:
     assert (cfg.startup_cleanup, cfg.resume_interrupted, cfg.reconcile_stale) == (True, True, True)
     assert cfg.shutdown_timeout_secs == 60
     assert cfg.notification_config is None
+    assert cfg.runner_launch == "fork"
     assert not (tmp_path / "pm-config.json").exists()
 
 
@@ -66,6 +67,19 @@ def test_wrong_type_and_minimum_report_field_and_line(tmp_path: Path) -> None:
         load_daemon_config(path)
     found = {(d.field_path, d.line) for d in info.value.errors}
     assert found == {("interval_secs", 2), ("startup_cleanup", 3)}
+
+
+def test_runner_launch_is_fork_or_spawn(tmp_path: Path) -> None:
+    path = tmp_path / "pm-config.json"
+    path.write_text('{"runner_launch": "spawn"}')
+    assert load_daemon_config(path).runner_launch == "spawn"
+    path.write_text('{\n  "pool_size": 2,\n  "runner_launch": "teleport"\n}\n')
+    with pytest.raises(ConfigError) as info:
+        load_daemon_config(path)
+    (diag,) = info.value.errors
+    assert (diag.field_path, diag.line) == ("runner_launch", 3)
+    assert "'fork'" in diag.message
+    assert "'spawn'" in diag.message
 
 
 def test_not_an_object(tmp_path: Path) -> None:
