@@ -127,7 +127,9 @@ def test_format_id_rejects_zero() -> None:
 def _models() -> list[type[BaseModel]]:
     found: dict[str, type[BaseModel]] = {}
     for module in (animus_protocol, control):
-        for name, obj in vars(module).items():
+        # The namespaces are lazy (PEP 562): their public names, not what is loaded yet.
+        for name in module.__all__:
+            obj = getattr(module, name)
             if inspect.isclass(obj) and issubclass(obj, BaseModel) and obj is not BaseModel:
                 found[f"{module.__name__}.{name}"] = obj
     return [found[k] for k in sorted(found)]
