@@ -8,18 +8,48 @@ Start one with :func:`run_daemon` (foreground, asyncio) or
 
 from __future__ import annotations
 
-from importlib.metadata import version as _version
+from typing import TYPE_CHECKING, Any
 
-__version__ = _version("animus-daemon-runtime")
+if TYPE_CHECKING:
+    from animus_daemon_runtime.capacity import DispatchBudget, dispatch_budget
+    from animus_daemon_runtime.client import ControlClient, daemon_reachable, nudge
+    from animus_daemon_runtime.lifecycle import (
+        DaemonPidInfo,
+        read_pid_info,
+        running_daemon,
+        start_detached,
+    )
 
-from animus_daemon_runtime.capacity import DispatchBudget, dispatch_budget
-from animus_daemon_runtime.client import ControlClient, daemon_reachable, nudge
-from animus_daemon_runtime.lifecycle import (
-    DaemonPidInfo,
-    read_pid_info,
-    running_daemon,
-    start_detached,
-)
+# Names load on first use (PEP 562): the CLI imports ``animus_daemon_runtime.client`` on
+# every daemon-routed command and should not pay for the lifecycle module or for reading
+# the distribution's metadata.
+_LAZY = {
+    "DispatchBudget": "animus_daemon_runtime.capacity",
+    "dispatch_budget": "animus_daemon_runtime.capacity",
+    "ControlClient": "animus_daemon_runtime.client",
+    "daemon_reachable": "animus_daemon_runtime.client",
+    "nudge": "animus_daemon_runtime.client",
+    "DaemonPidInfo": "animus_daemon_runtime.lifecycle",
+    "read_pid_info": "animus_daemon_runtime.lifecycle",
+    "running_daemon": "animus_daemon_runtime.lifecycle",
+    "start_detached": "animus_daemon_runtime.lifecycle",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import version
+
+        value: Any = version("animus-daemon-runtime")
+    elif name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ControlClient",
