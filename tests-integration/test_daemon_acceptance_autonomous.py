@@ -4,9 +4,9 @@ real ``animus-workflow-runner`` with the scripted (mock) provider, 20 tasks, poo
 
 How the claims are measured (no timing assertions):
 
-- "pool 4 never exceeded": every runner the daemon spawns goes through a small wrapper that,
-  under an exclusive file lock, counts itself in when it starts and out when its runner
-  child has exited. The wrapper's lifetime contains the runner's and is contained in the
+- "pool 4 never exceeded" (spawn launch): every runner the daemon spawns goes through a small
+  wrapper that, under an exclusive file lock, counts itself in when it starts and out when
+  its runner child has exited. The wrapper's lifetime contains the runner's and is contained in the
   daemon's slot, so the peak of that counter bounds the real number of runner processes
   alive at once from above.
 - "each subject run once": one run per task in ``workflow.db``, one runner start per run
@@ -120,18 +120,49 @@ def _cli(project: WorkflowProject, *args: str) -> list[str]:
     return [sys.executable, "-m", "animus_cli", "--project-root", str(project.root), *args]
 
 
-def test_twenty_tasks_pool_four_each_once_and_the_cli_stream_is_live(tmp_path: Path) -> None:
+class RecordSampler:
+    """Fork mode (the default launch) has no exec to wrap: sample the daemon's runner records
+    (``runs/<id>/runner.json``, pid + start time) every 10 ms and count the live ones. A
+    sample can miss a peak, so this is the weaker measure; the spawn variant is the proof."""
+
+    def __init__(self, project: WorkflowProject) -> None:
+        with project.hub() as hub:
+            self.paths = hub.paths
+        self.peak = 0
+        self.launches: set[str] = set()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        from animus_daemon_runtime.runner_process import read_runner_record
+
+        while not self.stop.wait(0.01):
+            runs = self.paths.runs_dir
+            ids = [p.name for p in runs.iterdir()] if runs.exists() else []
+            records = [read_runner_record(self.paths, wf) for wf in ids]
+            live = [r for r in records if r is not None and r.alive()]
+            self.launches.update(r.launch for r in live)
+            self.peak = max(self.peak, len(live))
+
+
+@pytest.mark.parametrize("launch", ["spawn", "fork"])
+def test_twenty_tasks_pool_four_each_once_and_the_cli_stream_is_live(
+    tmp_path: Path, launch: str
+) -> None:
     project = make_workflow_project(tmp_path, WORKFLOWS)
     project.script("build", {"match": {"phase": "build"}, "steps": [{"sleep": 0.5}, ADVANCE]})
     wrapper = tmp_path / "slot_counter.py"
     wrapper.write_text(SLOT_COUNTER)
     counter = tmp_path / "slots.json"
-    env = {
-        **project.env,
-        "ANIMUS_WORKFLOW_RUNNER_BIN": f"{sys.executable} {wrapper}",
-        "SLOT_COUNTER_RUNNER": _runner(),
-        "SLOT_COUNTER_FILE": str(counter),
-    }
+    env = dict(project.env)
+    if launch == "spawn":  # a runner command line means a fresh process per run
+        env["ANIMUS_WORKFLOW_RUNNER_BIN"] = f"{sys.executable} {wrapper}"
+        env["SLOT_COUNTER_RUNNER"] = _runner()
+        env["SLOT_COUNTER_FILE"] = str(counter)
+    else:
+        env.pop("ANIMUS_WORKFLOW_RUNNER_BIN", None)
+        sampler = RecordSampler(project)
     ids = [project.create_task(f"task {n}") for n in range(20)]
     with project.hub() as hub:
         sock = hub.paths.control_sock
@@ -215,16 +246,26 @@ def test_twenty_tasks_pool_four_each_once_and_the_cli_stream_is_live(tmp_path: P
     assert set(statuses.values()) == {"done"}
     # Each subject once: one run per task, one runner start per run, each phase once.
     assert sorted(r.subject_key or "" for r in runs) == sorted(ids)
-    slots = json.loads(counter.read_text())
-    assert slots["starts"] == {r.id: 1 for r in runs}
+    if launch == "spawn":
+        slots = json.loads(counter.read_text())
+        assert slots["starts"] == {r.id: 1 for r in runs}
     for run in runs:
         completed = Counter(
             e.get("phase_id") for e in _events(project, run.id) if e["kind"] == "phase_completed"
         )
         assert completed == Counter({"plan": 1, "build": 1, "review": 1}), run.id
+        run_kinds = [e["kind"] for e in _events(project, run.id)]
+        assert run_kinds.count("workflow_started") == 1  # one runner start, never resumed
+        assert "workflow_resumed" not in run_kinds
     # Pool 4: never more than four runner processes at once, and the pool was filled.
-    assert slots["current"] == 0
-    assert slots["peak"] == 4
+    if launch == "spawn":
+        assert slots["current"] == 0
+        assert slots["peak"] == 4
+    else:
+        sampler.stop.set()
+        sampler.thread.join(10)
+        assert sampler.launches == {"fork"}  # the forkserver really launched them
+        assert 2 <= sampler.peak <= 4
     # Live: every run's first phase reached the CLI's output while that run was running.
     plan_done = [(i, s) for i, s in lines if i["kind"] == "phase_completed"]
     plan_done = [(i, s) for i, s in plan_done if i["payload"].get("phase_id") == "plan"]
