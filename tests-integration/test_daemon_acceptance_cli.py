@@ -7,6 +7,7 @@ detached daemon started by ``animus daemon start``:
 - ``animus trigger fire`` routes a webhook through the daemon to a finished run, is refused
   with the reason outside ``active_hours``, and names an unknown trigger;
 - ``animus daemon health`` has per-plugin rows and the degraded reasons;
+- ``animus daemon restart`` replaces the process and keeps the persisted config;
 - ``animus daemon stop`` drains and leaves no daemon behind.
 """
 
@@ -155,6 +156,13 @@ def test_the_daemon_through_the_cli_start_config_trigger_health_stop(animus: Ani
     assert metrics["counters"]["trigger_events_total{plugin=on-push,routed=true}"] == 1
     assert metrics["counters"]["trigger_events_total{plugin=on-push,routed=false}"] == 1
 
+    # restart: a new process, the persisted config still in force, runtime state kept.
+    restarted = animus.json("daemon", "restart", "--timeout", "10", "--interval-secs", "30")
+    assert (restarted["restarted"], restarted["previous_pid"]) == (True, pid)
+    assert restarted["pid"] != pid
+    status = animus.json("daemon", "status")
+    assert (status["running"], status["pid"], status["pool_size"]) == (True, restarted["pid"], 3)
+
     stopped = animus.json("daemon", "stop", "--timeout", "10")
-    assert stopped == {"stopped": True, "pid": pid}
+    assert stopped == {"stopped": True, "pid": restarted["pid"]}
     assert animus.json("daemon", "status")["running"] is False
