@@ -313,3 +313,49 @@ def test_a_secret_in_a_crashed_runners_output_is_not_stored_in_the_task(tmp_path
     reason = project.hub.tasks.get(task).blocked_reason or ""
     assert "SIGKILL" in reason  # the useful part stays
     assert secret not in reason
+
+
+TRIGGER_PLUGIN = """#!{python}
+import asyncio, json
+from animus_plugin_protocol.runtime import Plugin
+
+plugin = Plugin("animus-gated-trigger", "0.1.0", "trigger_backend", "emits one event")
+
+async def emit(ctx):
+    await asyncio.sleep(0.2)
+    ctx.notify("trigger/event", {{"event_id": "e1", "payload": {{"kind": "push"}}}})
+
+@plugin.method("trigger/watch")
+async def watch(params, ctx):
+    asyncio.get_running_loop().create_task(emit(ctx))
+    return {{"watching": True}}
+
+@plugin.method("trigger/ack")
+async def ack(params, ctx):
+    with open({out!r}, "a") as fh:
+        fh.write(json.dumps(params) + "\\n")
+    return {{"event_id": params["event_id"], "acked": True}}
+
+plugin.main()
+"""
+
+
+def test_active_hours_gate_trigger_plugin_events(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    out = tmp_path / "acks.jsonl"
+    _install(
+        project, "animus-gated-trigger", TRIGGER_PLUGIN.format(python=sys.executable, out=str(out))
+    )
+    project.write_workflows(
+        "daemon:\n  active_hours: 09:00-17:00\ntriggers:\n  - id: from-plugin\n"
+        "    type: plugin\n    workflow_ref: standard\n"
+        "    config:\n      plugin: animus-gated-trigger\n"
+    )
+    clock = tmp_path / "clock.txt"
+    clock.write_text("2026-03-02T20:00:00Z")  # outside 09:00-17:00 UTC
+    env = {"ANIMUS_DAEMON_CLOCK_FILE": str(clock)}
+    with running_daemon(project, "--interval-secs", "30", env=env):
+        wait_until(lambda: out.exists() and out.read_text().strip(), 30, "the ack")
+    (ack,) = [json.loads(x) for x in out.read_text().splitlines()]
+    assert (ack["event_id"], ack["status"]) == ("e1", "skipped")  # acknowledged, not routed
+    assert project.hub.queue.list("all", limit=10).entries == []
