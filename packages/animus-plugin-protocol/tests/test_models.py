@@ -432,3 +432,28 @@ def test_schema_cli_bad_usage_and_unwritable_dir(tmp_path: Path) -> None:
     )
     assert bad.returncode == 1
     assert "cannot write schemas" in bad.stderr
+
+
+def test_wire_models_are_built_on_first_use_only() -> None:
+    """A plugin process starts once per run: importing the runtime and the provider helper
+    must not build the schemas of the ~130 wire models it will never validate."""
+    code = (
+        "import animus_plugin_protocol.runtime, animus_plugin_protocol.provider\n"
+        "from animus_plugin_protocol._wire import WireModel\n"
+        "from animus_plugin_protocol import InitializeParams\n"
+        "def walk(c):\n"
+        "    for s in c.__subclasses__():\n"
+        "        yield s\n"
+        "        yield from walk(s)\n"
+        "models = list(walk(WireModel))\n"
+        "built = [m.__qualname__ for m in models if m.__pydantic_complete__]\n"
+        "InitializeParams.model_validate({'protocol_version': '1.0',"
+        " 'host_info': {'name': 'h', 'version': '1'}})\n"
+        "print(len(models), built, InitializeParams.__pydantic_complete__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    count, rest = out.stdout.split(" ", 1)
+    assert int(count) > 20
+    assert rest.strip() == "[] True"

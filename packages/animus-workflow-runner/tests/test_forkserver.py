@@ -101,6 +101,28 @@ def test_ready_line_names_the_process_and_preloads_everything(server: Server) ->
     assert server.hello["pid"] == server.proc.pid
     assert server.hello["failed"] == []
     assert preload(["animus_no_such_package"]) == ["animus_no_such_package"]
+
+
+def test_preload_builds_every_deferred_wire_model() -> None:
+    """Plugin wire models are declared with defer_build; the forkserver builds them all
+    once, so no forked runner pays for a model on first use."""
+    code = (
+        "from animus_plugin_protocol.kinds.trigger import TriggerEvent\n"
+        "before = TriggerEvent.__pydantic_complete__\n"
+        "from animus_workflow_runner.forkserver import preload\n"
+        "preload()\n"
+        "from pydantic import BaseModel\n"
+        "def walk(c):\n"
+        "    for s in c.__subclasses__():\n"
+        "        yield s\n"
+        "        yield from walk(s)\n"
+        "left = [c.__qualname__ for c in walk(BaseModel) if not c.__pydantic_complete__]\n"
+        "print(before, TriggerEvent.__pydantic_complete__, left)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split(" ", 2) == ["False", "True", "[]\n"], out.stdout
     assert "animus_workflow_runner" in PRELOAD_PACKAGES
 
 

@@ -37,6 +37,7 @@ class WireModel(BaseModel):
         populate_by_name=True,
         protected_namespaces=(),
         use_enum_values=False,
+        defer_build=True,
     )
 
     omit_if_empty: ClassVar[frozenset[str]] = frozenset()

@@ -65,7 +65,8 @@ def _modules(package: str) -> Iterator[str]:
 
 
 def preload(packages: Sequence[str] = PRELOAD_PACKAGES) -> list[str]:
-    """Import every runner module once; returns the names that failed (never raises)."""
+    """Import every runner module once and build every deferred pydantic model; returns the
+    names that failed (never raises)."""
     failed: list[str] = []
     for package in packages:
         try:
@@ -78,7 +79,32 @@ def preload(packages: Sequence[str] = PRELOAD_PACKAGES) -> list[str]:
                 importlib.import_module(name)
             except Exception:
                 failed.append(name)
+    _build_deferred_models()
     return failed
+
+
+def _build_deferred_models() -> int:
+    """Wire models are declared with ``defer_build`` (a plugin process builds only the few
+    it uses); here, once, every loaded one is built so that no forked child pays for it."""
+    from pydantic import BaseModel
+
+    built = 0
+    pending: list[type[BaseModel]] = list(BaseModel.__subclasses__())
+    seen: set[type[BaseModel]] = set()
+    while pending:
+        cls = pending.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        pending.extend(cls.__subclasses__())
+        if cls.__pydantic_complete__ or getattr(cls, "__pydantic_generic_metadata__", {}).get(
+            "parameters"
+        ):
+            continue
+        with contextlib.suppress(Exception):
+            cls.model_rebuild()
+            built += 1
+    return built
 
 
 def _child(request: dict[str, Any], keep: Sequence[int], ready_fd: int) -> int:
