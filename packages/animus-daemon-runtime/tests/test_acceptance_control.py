@@ -447,12 +447,6 @@ def test_another_uid_and_a_socket_file_open_to_all_leave_a_second_client_undistu
         witness.client.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: agent/cancel only notes stop_reason=cancel on the runner record; unlike "
-    "workflow/cancel it never writes the cancel request the runner polls, so the run goes on "
-    "to completion (fix in _control_methods.py: _agent_cancel -> self._request(wf, 'cancel'))",
-)
 def test_agent_cancel_of_a_runner_session_cancels_its_run(tmp_path: Path) -> None:
     project = Project(tmp_path, FAKE_RUNNER_PHASE_SECS="1.0")
     (task,) = project.tasks(1)
@@ -470,3 +464,29 @@ def test_agent_cancel_of_a_runner_session_cancels_its_run(tmp_path: Path) -> Non
             "the run to end",
         )
     assert final == "cancelled"
+
+
+@pytest.mark.parametrize("action", ["cancel", "pause"])
+def test_pause_or_cancel_right_after_workflow_run_reaches_the_starting_run(
+    tmp_path: Path, action: str
+) -> None:
+    """workflow/run answers with the id of a runner that has not recorded its run yet (the
+    fake runner takes a Python start-up to do so); a pause or cancel sent at once waits for
+    that record instead of answering not_found."""
+    project = Project(tmp_path, FAKE_RUNNER_PHASE_SECS="1.0")
+    (task,) = project.tasks(1)
+    with running_daemon(project, "--interval-secs", "30"), project.client(30) as client:
+        started = client.call("workflow/run", {"task_id": task})
+        assert started["status"] == "running"
+        workflow_id = started["workflow_id"]
+        assert client.call(f"workflow/{action}", {"id": workflow_id}) == {}
+        final = wait_until(
+            lambda: (
+                (s := project.hub.runs.get(workflow_id).status.value)
+                in ("completed", "cancelled", "failed", "paused")
+                and s
+            ),
+            30,
+            "the run to settle",
+        )
+    assert final == {"cancel": "cancelled", "pause": "paused"}[action]

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from _support import Project, running_daemon, task_statuses, wait_until
 
 
@@ -294,12 +293,6 @@ def _daemon_log(project: Project) -> str:
     return path.read_text() if path.exists() else ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a crashed runner's stderr tail goes unredacted into the task's blocked_reason "
-    "(workflow.db, 'animus task get', history) while events.jsonl and daemon.log redact it; "
-    "fix where the reason is built (daemon.py _project_exit) with animus_store.Redactor",
-)
 def test_a_secret_in_a_crashed_runners_output_is_not_stored_in_the_task(tmp_path: Path) -> None:
     secret = "sk-live-4f9a8b7c6d5e"
     project = Project(

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ControlMethods"]
 
+# How long a pause or cancel waits for a just-dispatched runner to record its run.
+_RECORD_WAIT = 10.0
+
 _QUEUE_TO_WIRE = {
     "pending": "ready",
     "held": "held",
@@ -326,9 +329,10 @@ class ControlMethods:
         }
 
     async def _agent_cancel(self, params: Any) -> dict[str, Any]:
+        # A runner session is its workflow run: cancelling it is workflow/cancel (the request
+        # the runner polls, and the signal), not only a note on the runner record.
         handle = self._runner_session(params.session_id)
-        await self.daemon.stop_workflow(handle.workflow_id, "cancel")
-        return {}
+        return await self._request(handle.workflow_id, "cancel")
 
     # -- workflow/* ----------------------------------------------------------------------------
 
@@ -417,6 +421,7 @@ class ControlMethods:
         run no live runner owns is settled here at once."""
         from animus_workflow_runner.control import request_action, runner_alive, settle_offline
 
+        await self._await_recorded(workflow_id)
         run = request_action(self.hub, workflow_id, action, by="daemon")
         live = workflow_id in self.daemon.pm.active or runner_alive(run)
         if live:
@@ -432,6 +437,22 @@ class ControlMethods:
                         self.hub.queue.complete(entry.entry_id, "cancelled", workflow_id=run.id)
         self.daemon.nudge(action)
         return {}
+
+    async def _await_recorded(self, workflow_id: str, timeout: float = _RECORD_WAIT) -> None:  # noqa: ASYNC109 - a bound on a runner's first write
+        """workflow/run answers with the id of a runner that may not have written its run
+        yet; a pause or cancel for it waits (bounded) for that record instead of answering
+        not_found for a run that is starting."""
+        if workflow_id not in self.daemon.pm.active:
+            return
+        deadline = asyncio.get_running_loop().time() + timeout
+        while workflow_id in self.daemon.pm.active:
+            try:
+                self.hub.runs.get(workflow_id)
+                return
+            except NotFoundError:
+                if asyncio.get_running_loop().time() >= deadline:
+                    return
+                await asyncio.sleep(0.02)
 
     # -- queue/* -------------------------------------------------------------------------------
 

@@ -521,7 +521,13 @@ class Daemon(RecoveryMixin):
         if crashed or run is None:
             reason = exit.describe()
             if exit.stderr_tail:
-                reason += f"; output tail: {exit.stderr_tail[-600:]}"
+                # The reason lands in the run, the task's blocked_reason and history: the
+                # same redaction as the event log, so a secret a crashing runner printed is
+                # not persisted in workflow.db.
+                from animus_store import Redactor
+
+                tail = Redactor.from_env(self.env).redact_text(exit.stderr_tail[-600:])
+                reason += f"; output tail: {tail}"
             self.events.emit(
                 "recovery" if crashed else "workflow",
                 {
