@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from animus_plugin_protocol import RpcError
 
 __all__ = ["STEP_KINDS", "Script", "Step", "choose_script", "parse_script"]
@@ -97,6 +95,8 @@ def _load_text(text: str, origin: str) -> Any:
         return json.loads(text)
     except ValueError:
         pass
+    import yaml  # only for YAML scripts: JSON ones (the common case) skip ~15 ms of import
+
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
