@@ -5,12 +5,15 @@
   that records the time, so process creation is included, interpreter start-up is not);
 * drain throughput: 200 queued three-phase workflows with pool 8, (a) with a contract-only
   runner (three instant phases; bounds the daemon's own overhead plus one Python start-up per
-  run) and (b) with the real ``animus-workflow-runner`` and the scripted mock provider;
+  run) and (b) with the real ``animus-workflow-runner`` and the scripted mock provider, its
+  runners forked by the daemon's forkserver (the default) and, for comparison, spawned as a
+  fresh process each; besides wall time it reports the CPU of the whole process tree per
+  workflow, which says what bounds throughput on a machine that has other work;
 * memory: the daemon's RSS when idle, and per active run (daemon growth plus each runner's
   own RSS) with 8 runs parked in a phase.
 
 Prints the figures and saves ``bench/results/daemon.json``; ``ANIMUS_BENCH_QUICK=1`` runs
-smaller counts.
+smaller counts, ``BENCH_POOL=N`` another pool size.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ FAKE_RUNNER = REPO / "packages" / "animus-daemon-runtime" / "tests" / "fake_runn
 LATENCY_SAMPLES = 15 if QUICK else 40
 DRAIN = 40 if QUICK else 200
 REAL_DRAIN = 16 if QUICK else 200
-POOL = 8
+SPAWN_DRAIN = 8 if QUICK else 40
+POOL = int(os.environ.get("BENCH_POOL", "8"))
 
 MOCK_WORKFLOWS = """
 agents:
@@ -166,7 +170,7 @@ def bench_latency(tmp: Path) -> dict[str, Any]:
     }
 
 
-def bench_drain(tmp: Path, count: int, *, real: bool) -> dict[str, Any]:
+def bench_drain(tmp: Path, count: int, *, real: bool, launch: str = "fork") -> dict[str, Any]:
     if real:
         from animus_workflow_runner.testing import make_workflow_project
 
@@ -181,9 +185,12 @@ def bench_drain(tmp: Path, count: int, *, real: bool) -> dict[str, Any]:
         bench.hub.ensure_ready()
     else:
         bench = Bench(tmp, f"{sys.executable} {FAKE_RUNNER}", {"FAKE_RUNNER_PHASE_SECS": "0"})
+    bench.hub.paths.pm_config.parent.mkdir(parents=True, exist_ok=True)
+    bench.hub.paths.pm_config.write_text(json.dumps({"runner_launch": launch}))
     ids = [bench.hub.tasks.create(title=f"t{i}", status="ready").id for i in range(count)]
     for task_id in ids:
         bench.hub.queue.enqueue_subject("task", task_id)
+    before = os.times()
     t0 = time.monotonic()
     bench.start(
         "--pool-size", str(POOL), "--max-tasks-per-tick", str(POOL), "--interval-secs", "60"
@@ -197,6 +204,12 @@ def bench_drain(tmp: Path, count: int, *, real: bool) -> dict[str, Any]:
         daemon_cpu = cpu_seconds(bench.proc.pid)
     finally:
         bench.stop()
+    # Every process of the tree (daemon, forkserver, runners, providers) is reaped by its
+    # parent, so the daemon's exit brings their CPU time into ours.
+    after = os.times()
+    tree_cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
     completed = metrics["counters"].get("workflow_runs_total{status=completed}", 0)
     return {
         "workflows": count,
@@ -210,6 +223,14 @@ def bench_drain(tmp: Path, count: int, *, real: bool) -> dict[str, Any]:
         "daemon_cpu_seconds": round(daemon_cpu, 2),
         "daemon_cpu_ms_per_workflow": round(1000 * daemon_cpu / count, 1),
         "machine_cpu_seconds_available": round(elapsed * (os.cpu_count() or 1), 1),
+        "tree_cpu_seconds": round(tree_cpu, 2),
+        "tree_cpu_ms_per_workflow": round(1000 * tree_cpu / count, 1),
+        # What the CPU alone allows on this machine: cores / CPU per workflow.
+        "cpu_bound_workflows_per_second": round((os.cpu_count() or 1) * count / tree_cpu, 2)
+        if tree_cpu
+        else None,
+        "runner_launch": launch,
+        "gauges": {k: v for k, v in metrics["gauges"].items() if "fork" in k},
     }
 
 
@@ -266,6 +287,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="animus-bench-daemon-") as t:
             results["drain_real_runner_mock_provider"] = bench_drain(Path(t), REAL_DRAIN, real=True)
         print(f"drain, real runner + mock provider: {results['drain_real_runner_mock_provider']}")
+        # The same with a fresh process per runner (runner_launch: spawn), fewer runs: the
+        # figure the forkserver is measured against.
+        with tempfile.TemporaryDirectory(prefix="animus-bench-daemon-") as t:
+            results["drain_real_runner_spawn"] = bench_drain(
+                Path(t), SPAWN_DRAIN, real=True, launch="spawn"
+            )
+        print(f"drain, real runner spawned per run: {results['drain_real_runner_spawn']}")
     with tempfile.TemporaryDirectory(prefix="animus-bench-daemon-") as t:
         results["memory"] = bench_memory(Path(t))
     print(f"memory: {results['memory']}")
