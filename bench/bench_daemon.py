@@ -272,6 +272,86 @@ def bench_memory(tmp: Path) -> dict[str, Any]:
     }
 
 
+def _smaps_kb(pid: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("Rss", "Pss"):
+                out[key] = int(rest.split()[0])
+    except OSError:
+        pass
+    return out
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def bench_memory_forked(tmp: Path) -> dict[str, Any]:
+    """RSS and PSS (shared pages split between sharers) of 8 forked real runners parked in
+    an agent phase, each with its mock provider process, and of the forkserver."""
+    from animus_workflow_runner.testing import make_workflow_project
+
+    project = make_workflow_project(tmp, MOCK_WORKFLOWS)
+    project.script("plan", {"match": {"phase": "plan"}, "steps": [{"sleep": 60}, {"decision": {}}]})
+    bench = Bench(
+        tmp, None, {k: v for k, v in project.env.items() if k.startswith(("GIT_", "ANIMUS_MOCK"))}
+    )
+    bench.root = project.root
+    bench.hub = ServiceHub(project.root, env=bench.env)
+    bench.hub.ensure_ready()
+    ids = [bench.hub.tasks.create(title=f"t{i}", status="ready").id for i in range(POOL)]
+    for task_id in ids:
+        bench.hub.queue.enqueue_subject("task", task_id)
+    bench.start("--pool-size", str(POOL), "--max-tasks-per-tick", str(POOL))
+    try:
+        from animus_daemon_runtime.runner_process import read_runner_record
+
+        def parked() -> list[int]:
+            runs = bench.hub.runs.active()
+            pids = []
+            for run in runs:
+                rec = read_runner_record(bench.hub.paths, run.id)
+                if rec is not None and _children(rec.pid):
+                    pids.append(rec.pid)
+            return pids if len(pids) == POOL else []
+
+        runners = wait_until(parked, 120)
+        time.sleep(1.0)
+        assert bench.proc is not None
+        (forkserver,) = [p for p in _children(bench.proc.pid) if p not in runners]
+        runner_mem = [_smaps_kb(pid) for pid in runners]
+        provider_mem = [_smaps_kb(child) for pid in runners for child in _children(pid)]
+        server_mem = _smaps_kb(forkserver)
+    finally:
+        bench.stop()
+
+    def mean_mb(rows: list[dict[str, int]], key: str) -> float:
+        return round(statistics.mean(r.get(key, 0) for r in rows) / 1024, 1)
+
+    return {
+        "forked_runner_rss_mb": mean_mb(runner_mem, "Rss"),
+        "forked_runner_pss_mb": mean_mb(runner_mem, "Pss"),
+        "mock_provider_rss_mb": mean_mb(provider_mem, "Rss"),
+        "mock_provider_pss_mb": mean_mb(provider_mem, "Pss"),
+        "forkserver_rss_mb": round(server_mem.get("Rss", 0) / 1024, 1),
+        "forkserver_pss_mb": round(server_mem.get("Pss", 0) / 1024, 1),
+        "per_active_run_pss_mb": round(
+            mean_mb(runner_mem, "Pss") + mean_mb(provider_mem, "Pss"), 1
+        ),
+    }
+
+
 def main() -> None:
     results: dict[str, Any] = {"quick": QUICK, "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="animus-bench-daemon-") as t:
@@ -296,6 +376,8 @@ def main() -> None:
         print(f"drain, real runner spawned per run: {results['drain_real_runner_spawn']}")
     with tempfile.TemporaryDirectory(prefix="animus-bench-daemon-") as t:
         results["memory"] = bench_memory(Path(t))
+    with tempfile.TemporaryDirectory(prefix="animus-bench-daemon-") as t:
+        results["memory"].update(bench_memory_forked(Path(t)))
     print(f"memory: {results['memory']}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
