@@ -269,3 +269,44 @@ def test_runner_launch_spawn_starts_a_fresh_process(tmp_path: Path) -> None:
     assert record.exit_code == 0
     assert gauges["forkserver_up"] == 0
     assert "runner_forks" not in gauges
+
+
+def _forkservers_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"forkserver" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def test_the_forkserver_is_warm_before_any_dispatch_and_ends_with_the_daemon(
+    tmp_path: Path,
+) -> None:
+    project = _project(tmp_path, "idempotent", sleep=0.0)
+    daemon = Daemon(project)
+    try:
+        _wait(lambda: _metrics(daemon)["forkserver_up"] == 1, 60, "the forkserver to be up")
+        (server,) = _forkservers_of(daemon.proc.pid)
+        assert _metrics(daemon).get("runner_forks", 0) == 0  # warm, not yet used
+        task = project.create_task("first")
+        with project.hub() as hub:
+            hub.queue.enqueue_subject("task", task)
+        _wait(lambda: _done(project, task), 60, "the first run")
+        assert _metrics(daemon)["forkserver_starts"] == 1
+    finally:
+        daemon.stop()
+    _wait(lambda: not Path(f"/proc/{server}").exists() or _zombie(server), 30, "forkserver exit")
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

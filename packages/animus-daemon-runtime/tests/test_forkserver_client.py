@@ -5,6 +5,7 @@ manager falling back to a fresh process per run."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -148,3 +149,41 @@ def test_the_process_manager_spawns_when_the_forkserver_fails(tmp_path: Path) ->
     assert record.launch == "spawn"
     # A fresh process ran the real runner: a missing task is invalid input (exit 2).
     assert [e.exit_code for e in exits] == [2]
+
+
+def test_a_warm_up_cancelled_mid_start_leaves_no_forkserver(tmp_path: Path) -> None:
+    """A daemon stopping while its forkserver still imports: the half-started process is
+    killed and reaped, not left waiting on a pipe."""
+
+    def forkservers() -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                    cmdline = (entry / "cmdline").read_bytes()
+                except OSError:
+                    continue
+                fields = stat.rsplit(")", 1)[1].split()
+                if int(fields[1]) == os.getpid() and b"forkserver" in cmdline and fields[0] != "Z":
+                    found.append(int(entry.name))
+        return found
+
+    async def scenario() -> tuple[list[int], list[int], bool]:
+        server = ForkServer(RUNNER, stderr_path=tmp_path / "fs.log", env=_env(tmp_path))
+        task = asyncio.create_task(server.warm())
+        seen: list[int] = []
+        for _ in range(200):  # the process appears within a few ms; its imports take ~1 s
+            await asyncio.sleep(0.005)
+            seen = forkservers()
+            if seen:
+                break
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return seen, forkservers(), server.alive
+
+    seen, left, alive = asyncio.run(scenario())
+    assert len(seen) == 1
+    assert left == []
+    assert alive is False

@@ -104,6 +104,7 @@ class Daemon(RecoveryMixin):
         self.metrics = Metrics()
         self.events = DaemonEvents(self.paths.events_log, self.bus, self.project_root)
         self.wake = asyncio.Event()
+        self._background: set[asyncio.Task[Any]] = set()
         # One capacity decision at a time: a tick from the loop and one from workflow/run
         # (or a crash resume) must not both count the same free slot.
         self._dispatch_lock = asyncio.Lock()
@@ -739,6 +740,11 @@ class Daemon(RecoveryMixin):
                 await self.control.start()
                 self.events.emit("control-server-resolved", {"path": str(self.paths.control_sock)})
             await self.recover()
+            # The forkserver's imports (~1 s) overlap the first wake instead of delaying the
+            # first dispatch; spawn() waits for a start already under way.
+            warm = asyncio.create_task(self.pm.warm(), name="forkserver-warm")
+            self._background.add(warm)
+            warm.add_done_callback(self._background.discard)
             self.subject_watch.start()
             self.status = "paused" if self.paused else "running"
             self._save_state()
@@ -756,6 +762,10 @@ class Daemon(RecoveryMixin):
                 with contextlib.suppress(Exception):
                     loop.remove_signal_handler(sig)
             await self.watchers.close()
+            for task in list(self._background):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             await self.pm.close()
             await self.plugin_triggers.close()
             await self.subject_watch.close()

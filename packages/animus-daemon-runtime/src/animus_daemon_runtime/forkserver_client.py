@@ -105,6 +105,11 @@ class ForkServer:
             hello = json.loads(line) if line else None
         except (TimeoutError, ValueError):
             hello = None
+        except asyncio.CancelledError:  # a daemon stopping while it starts: leave nothing
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+            raise
         if not isinstance(hello, dict) or not hello.get("ready"):
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
@@ -174,6 +179,16 @@ class ForkServer:
         fut = self._replies.pop(ident, None) if isinstance(ident, int) else None
         if fut is not None and not fut.done():
             fut.set_result(message)
+
+    async def warm(self) -> bool:
+        """Start the forkserver ahead of the first dispatch (False when it cannot start; the
+        failure counts towards turning fork mode off, like a failed dispatch would)."""
+        async with self._lock:
+            try:
+                await self._ensure()
+            except ForkServerError:
+                return False
+        return True
 
     async def spawn(
         self, argv: Sequence[str], *, cwd: Path, env: dict[str, str], log: Path

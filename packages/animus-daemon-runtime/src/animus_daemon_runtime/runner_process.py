@@ -280,18 +280,34 @@ class ProcessManager:
     def _fork_wanted(self) -> bool:
         return self.launch == "fork" and not self.env.get("ANIMUS_WORKFLOW_RUNNER_BIN", "").strip()
 
-    async def _fork(
-        self, argv: list[str], run_dir: Path, env: dict[str, str]
-    ) -> ForkedRunner | None:
-        """Fork the runner from the forkserver; None (and a spawn instead) when it cannot."""
+    def _forkserver(self) -> ForkServer:
         if self.forkserver is None:
             self.forkserver = ForkServer(
                 resolve_runner_command(self.env),
                 stderr_path=self.paths.daemon_dir / "forkserver.log",
                 env={**self.env, "ANIMUS_DAEMON_PID": str(os.getpid())},
             )
+        return self.forkserver
+
+    async def warm(self) -> None:
+        """Start the forkserver now (at daemon start) so the first dispatch does not wait
+        for its imports; nothing when runners are spawned."""
+        if not self._fork_wanted():
+            return
         try:
-            return await self.forkserver.spawn(
+            server = self._forkserver()
+        except UnavailableError as exc:
+            self.last_fork_error = exc.message
+            return
+        if not await server.warm():
+            self.last_fork_error = server.disabled_reason or "the forkserver did not start"
+
+    async def _fork(
+        self, argv: list[str], run_dir: Path, env: dict[str, str]
+    ) -> ForkedRunner | None:
+        """Fork the runner from the forkserver; None (and a spawn instead) when it cannot."""
+        try:
+            return await self._forkserver().spawn(
                 argv[1:], cwd=self.project_root, env=env, log=run_dir / RUNNER_LOG
             )
         except ForkServerError as exc:
