@@ -43,6 +43,7 @@ LATENCY_SAMPLES = 15 if QUICK else 40
 DRAIN = 40 if QUICK else 200
 REAL_DRAIN = 16 if QUICK else 200
 SPAWN_DRAIN = 8 if QUICK else 40
+FIRST_EVENT_SAMPLES = 5 if QUICK else 15
 POOL = int(os.environ.get("BENCH_POOL", "8"))
 
 MOCK_WORKFLOWS = """
@@ -167,6 +168,58 @@ def bench_latency(tmp: Path) -> dict[str, Any]:
         "p90_ms": round(samples[int(len(samples) * 0.9) - 1], 2),
         "max_ms": round(samples[-1], 2),
         "target_p50_ms": 50,
+    }
+
+
+def bench_first_event(tmp: Path, launch: str) -> dict[str, Any]:
+    """From ``queue/enqueue`` returning to the real runner's ``workflow_started`` event (its
+    run recorded, its first event written): what an operator waits for, with forked and
+    with spawned runners."""
+    from animus_protocol.timeutil import parse_rfc3339
+    from animus_workflow_runner.testing import make_workflow_project
+
+    project = make_workflow_project(tmp, MOCK_WORKFLOWS)
+    bench = Bench(
+        tmp, None, {k: v for k, v in project.env.items() if k.startswith(("GIT_", "ANIMUS_MOCK"))}
+    )
+    bench.root = project.root
+    bench.hub = ServiceHub(project.root, env=bench.env)
+    bench.hub.ensure_ready()
+    bench.hub.paths.pm_config.parent.mkdir(parents=True, exist_ok=True)
+    bench.hub.paths.pm_config.write_text(json.dumps({"runner_launch": launch}))
+    samples: list[float] = []
+    bench.start("--interval-secs", "60")
+    try:
+        with bench.client() as c:
+            if launch == "fork":
+                wait_until(lambda: c.call("daemon/metrics")["gauges"].get("forkserver_up"), 60)
+            for n in range(FIRST_EVENT_SAMPLES):
+                task_id = bench.hub.tasks.create(title=f"t{n}", status="ready").id
+                c.call("queue/enqueue", {"task_id": task_id})
+                returned = time.time()
+
+                def started(task_id: str = task_id) -> float | None:
+                    for run in bench.hub.runs.list(limit=5).runs:
+                        if run.subject_key != task_id:
+                            continue
+                        path = bench.hub.paths.run_dir(run.id) / "workflow-events.jsonl"
+                        for line in path.read_text().splitlines() if path.exists() else []:
+                            event = json.loads(line)
+                            if event.get("kind") == "workflow_started":
+                                return parse_rfc3339(event["ts"]).timestamp()
+                    return None
+
+                at = wait_until(started, 60)
+                samples.append((at - returned) * 1000)
+                wait_until(lambda n=n: c.call("queue/stats")["done_recent"] > n, 60)
+    finally:
+        bench.stop()
+    samples.sort()
+    return {
+        "launch": launch,
+        "samples": len(samples),
+        "p50_ms": round(statistics.median(samples), 1),
+        "max_ms": round(samples[-1], 1),
     }
 
 
@@ -357,6 +410,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="animus-bench-daemon-") as t:
         results["dispatch_latency"] = bench_latency(Path(t) / "lat")
     print(f"dispatch latency (enqueue -> runner process): {results['dispatch_latency']}")
+    results["first_runner_event"] = {}
+    for launch in ("fork", "spawn"):
+        with tempfile.TemporaryDirectory(prefix="animus-bench-daemon-") as t:
+            results["first_runner_event"][launch] = bench_first_event(Path(t), launch)
+    print(f"enqueue -> workflow_started (real runner): {results['first_runner_event']}")
     with tempfile.TemporaryDirectory(prefix="animus-bench-daemon-") as t:
         results["drain_contract_runner"] = bench_drain(Path(t), DRAIN, real=False)
     print(f"drain, contract runner: {results['drain_contract_runner']}")
