@@ -35,6 +35,7 @@ _FAMILIES = {
     "daemon": "The per-project daemon: start, stop, status, health, stream, config.",
     "mcp": "Serve Animus as MCP tools for agents (stdio or streamable HTTP).",
     "trigger": "Configured triggers: list them, fire a webhook trigger.",
+    "logs": "Daemon, plugin and run logs as one time-ordered feed; tail --follow.",
 }
 
 # name -> where the command lives; each module is imported on first use only.
@@ -42,6 +43,9 @@ COMMANDS: dict[str, LazyCommand] = {
     name: LazyCommand(f"animus_cli.commands.{name}:command", short_help)
     for name, short_help in _FAMILIES.items()
 }
+COMMANDS["events"] = LazyCommand(
+    "animus_cli.commands.logs:events_command", "Runner events of workflow runs; tail --follow."
+)
 
 
 @click.group(
