@@ -133,8 +133,10 @@ def events_tail(
     max_events: int | None,
     idle_timeout: float | None,
 ) -> None:
-    """Runner events in time order: {workflow_id, kind, phase_id?, seq, level, payload,
-    occurred_at}; --follow keeps printing them as the runs go."""
+    """Runner events in time order; --follow keeps printing them as the runs go.
+
+    Items: {workflow_id, kind, phase_id?, seq, level, payload, occurred_at}.
+    """
     query = LogQuery(
         sources=frozenset({"runs"}),
         workflow_id=workflow_id,
