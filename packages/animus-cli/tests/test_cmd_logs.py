@@ -424,13 +424,19 @@ def test_follow_with_a_daemon_shows_phase_events_while_the_run_runs(project: Pat
             "phase_completed",
             "workflow_completed",
         ]
-        # Both subscriptions are still open: the runner events above came over the stream
-        # (the command reads the run files itself only after a stream ends).
+        # Both subscriptions stayed open the whole run (the runner events arrive over the
+        # stream and from the run's file, whichever is first; the kinds above show each once).
         subscribers = _cli(project, env, "daemon", "status")["subscribers"]
         assert (subscribers["workflow/event"], subscribers["daemon/log"]) == (1, 1)
         # The daemon's own log lines come live too (it logs each daemon event).
         assert any(e["source"] == "daemon" for e in seen + rest[:-1]) or follower.until(
             lambda e: e["source"] == "daemon", timeout=20
+        )
+        # A run the daemon does not supervise (a foreground `animus workflow run`) still shows.
+        foreground = ScopePaths.for_project(project).run_dir("fg-1") / "workflow-events.jsonl"
+        _append(foreground, _event("fg-1", 1, datetime.now(UTC), "phase_started", "solo"))
+        assert follower.until(lambda e: e["target"] == "run:fg-1")[-1]["message"] == (
+            "phase_started solo"
         )
         code, err = follower.interrupt()
         follower = None

@@ -246,9 +246,9 @@ class FileFeed:
 
     # -- polling ---------------------------------------------------------------------------------
 
-    def poll(self, *, daemon: bool = True, runs: bool = True) -> list[dict[str, Any]]:
-        """Entries written since the last look, oldest first (``daemon``/``runs`` False while
-        the daemon's streams carry those)."""
+    def poll(self, *, daemon: bool = True) -> list[dict[str, Any]]:
+        """Entries written since the last look, oldest first (``daemon`` False while the
+        daemon's ``daemon/logs`` stream carries its log)."""
         now = utc_now_str()
         entries: list[dict[str, Any]] = []
         if daemon and "daemon" in self.query.sources:
@@ -259,10 +259,9 @@ class FileFeed:
         self._new_plugin_tails()
         for name, tail in self.plugin_tails.items():
             entries += self._plugin_entries(name, tail.read(), now)
-        if runs:
-            self._new_run_tails()
-            for name, tail in self.run_tails.items():
-                entries += self._run_entries(name, tail.read(), now)
+        self._new_run_tails()
+        for name, tail in self.run_tails.items():
+            entries += self._run_entries(name, tail.read(), now)
         entries.sort(key=lambda e: e["ts"])
         return [e for e in entries if self.dedupe.fresh(e)]
 

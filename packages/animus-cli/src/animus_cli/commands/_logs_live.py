@@ -3,9 +3,10 @@ one control connection.
 
 ``ControlClient.stream`` follows one subscription; here both are opened with plain
 requests and their notifications are told apart by ``params.id``. When a subscription
-closes or the daemon goes away, its source is marked dead and the caller goes back to
-polling that source's files (the runner's event files are the source of truth, so nothing
-is lost in the switch; the :class:`Deduper` drops what the stream already delivered).
+closes or the daemon goes away, its source is marked dead and the caller reads that
+source's files again (the runner's event files are the source of truth, and the caller polls
+them even meanwhile, for runs the daemon does not supervise; the :class:`Deduper` keeps one
+copy of each event).
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ log, plugin stderr and runner events, with a ``--follow`` that really follows.
 Without ``--follow`` the command reads the files and prints the last ``--limit`` entries
 (an envelope with ``entries`` under ``--json``). With ``--follow`` it prints that backlog,
 then new entries as they happen (NDJSON under ``--json``): from the daemon's
-``workflow/events`` and ``daemon/logs`` streams when it is up, else by polling the files
-every 0.2 s (a foreground ``animus workflow run`` elsewhere is followed just the same).
+``workflow/events`` and ``daemon/logs`` streams when it is up, and by polling the files every
+0.2 s (plugin logs always; run event files always, so a foreground ``animus workflow run``
+elsewhere is followed too; the daemon's log when no daemon streams it).
 Ctrl-C ends it with exit status 0.
 """
 
@@ -296,7 +297,9 @@ def _follow(
     while max_events is None or printed < max_events:
         if live is not None and live.active:
             batch = live.read(POLL_INTERVAL)
-            batch += feed.poll(daemon=not live.daemon_live, runs=not live.runs_live)
+            # Run files are polled even then: a foreground run elsewhere never reaches the
+            # daemon's stream; the deduper keeps one copy of what both deliver.
+            batch += feed.poll(daemon=not live.daemon_live)
         else:
             time.sleep(POLL_INTERVAL)
             batch = feed.poll()
