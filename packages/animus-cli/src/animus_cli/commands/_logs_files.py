@@ -228,12 +228,9 @@ class FileFeed:
                 return 0.0
 
         out: list[dict[str, Any]] = []
+        limit = self.query.limit
         for name, tail in sorted(tails, key=mtime, reverse=True):
-            floor = (
-                sorted(e["ts"] for e in out)[-self.query.limit]
-                if len(out) >= self.query.limit
-                else None
-            )
+            floor = out[0]["ts"] if len(out) >= limit else None
             stamp = format_rfc3339(datetime.fromtimestamp(mtime((name, tail)), UTC))
             if (floor is not None and stamp < floor) or (
                 self.query.since is not None and stamp < self.query.since
@@ -242,6 +239,9 @@ class FileFeed:
                 continue
             lines, file_mtime = tail.read_backlog()
             out += self._run_entries(name, lines, file_mtime or utc_now_str())
+            # Only the newest `limit` can be printed (each run's newest, so its highest seq,
+            # stays among them for the deduper).
+            out = sorted(out, key=lambda e: e["ts"])[-limit:]
         return out
 
     # -- polling ---------------------------------------------------------------------------------

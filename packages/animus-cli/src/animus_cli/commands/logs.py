@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -27,6 +27,10 @@ from animus_cli.commands._logs_entries import (
 )
 from animus_cli.context import get_context
 from animus_cli.output import emit, emit_json_line
+
+if TYPE_CHECKING:
+    from animus_cli.commands._logs_files import Deduper, FileFeed
+    from animus_cli.commands._logs_live import DaemonFeed
 
 __all__ = ["command", "events_command"]
 
@@ -221,10 +225,10 @@ def _run(
     paths = ScopePaths.for_project(ctx.project_root)
     dedupe = Deduper()
     feed = FileFeed(paths, query, dedupe)
-    live = None
-    if follow:
-        live = _connect(query, dedupe)
+    live: DaemonFeed | None = None
     try:
+        if follow:
+            live = _connect(query, dedupe)
         if live is not None:
             live.subscribe_runs()
         backlog = feed.backlog()
@@ -257,7 +261,7 @@ def _run(
             live.close()
 
 
-def _connect(query: LogQuery, dedupe: Any) -> Any:
+def _connect(query: LogQuery, dedupe: Deduper) -> DaemonFeed | None:
     from animus_cli.commands._daemon_client import connect_daemon
 
     if not query.sources & {"daemon", "runs"}:
@@ -279,8 +283,8 @@ def _plugin_notes(query: LogQuery, known: list[str]) -> list[str]:
 
 
 def _follow(
-    feed: Any,
-    live: Any,
+    feed: FileFeed,
+    live: DaemonFeed | None,
     backlog: list[dict[str, Any]],
     *,
     printer: Callable[[dict[str, Any]], None],
