@@ -33,6 +33,9 @@ from typing import Any
 
 from animus_core.hub import ServiceHub
 from animus_daemon_runtime.client import ControlClient
+from animus_plugin_protocol.testing import children_of
+from animus_plugin_protocol.testing import wait_until as poll_until
+from animus_workflow_runner.testing import three_phase_workflows
 
 QUICK = os.environ.get("ANIMUS_BENCH_QUICK", "") not in ("", "0")
 ROOT = Path(__file__).resolve().parent
@@ -46,29 +49,12 @@ SPAWN_DRAIN = 8 if QUICK else 40
 FIRST_EVENT_SAMPLES = 5 if QUICK else 15
 POOL = int(os.environ.get("BENCH_POOL", "8"))
 
-MOCK_WORKFLOWS = """
-agents:
-  builder: { tool: mock }
-phases:
-  plan: { mode: agent, agent: builder, directive: "Plan.", idempotency: idempotent }
-  build: { mode: agent, agent: builder, directive: "Build.", idempotency: idempotent }
-  review: { mode: agent, agent: builder, directive: "Review.", idempotency: idempotent }
-workflows:
-  - id: three
-    worktree: skip
-    phases: [plan, build, review]
-default_workflow_ref: three
-"""
+MOCK_WORKFLOWS = three_phase_workflows()
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.005)
-    raise TimeoutError("benchmark condition not reached")
+    """The workspace's bounded poll, at 5 ms (latency figures need the resolution)."""
+    return poll_until(predicate, timeout, "benchmark condition", interval=0.005)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -337,19 +323,6 @@ def _smaps_kb(pid: int) -> dict[str, int]:
     return out
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def bench_memory_forked(tmp: Path) -> dict[str, Any]:
     """RSS and PSS (shared pages split between sharers) of 8 forked real runners parked in
     an agent phase, each with its mock provider process, and of the forkserver."""
@@ -375,16 +348,16 @@ def bench_memory_forked(tmp: Path) -> dict[str, Any]:
             pids = []
             for run in runs:
                 rec = read_runner_record(bench.hub.paths, run.id)
-                if rec is not None and _children(rec.pid):
+                if rec is not None and children_of(rec.pid):
                     pids.append(rec.pid)
             return pids if len(pids) == POOL else []
 
         runners = wait_until(parked, 120)
         time.sleep(1.0)
         assert bench.proc is not None
-        (forkserver,) = [p for p in _children(bench.proc.pid) if p not in runners]
+        (forkserver,) = [p for p in children_of(bench.proc.pid) if p not in runners]
         runner_mem = [_smaps_kb(pid) for pid in runners]
-        provider_mem = [_smaps_kb(child) for pid in runners for child in _children(pid)]
+        provider_mem = [_smaps_kb(child) for pid in runners for child in children_of(pid)]
         server_mem = _smaps_kb(forkserver)
     finally:
         bench.stop()

@@ -25,7 +25,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -33,23 +32,16 @@ from typing import Any
 import pytest
 
 from animus_daemon_runtime.client import ControlClient
-from animus_workflow_runner.testing import WorkflowProject, make_workflow_project
+from animus_plugin_protocol.testing import wait_until
+from animus_workflow_runner.testing import (
+    WorkflowProject,
+    make_workflow_project,
+    three_phase_workflows,
+)
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 
-WORKFLOWS = """
-agents:
-  builder: { tool: mock }
-phases:
-  plan: { mode: agent, agent: builder, directive: "Plan.", idempotency: idempotent }
-  build: { mode: agent, agent: builder, directive: "Build.", idempotency: idempotent }
-  review: { mode: agent, agent: builder, directive: "Review.", idempotency: idempotent }
-workflows:
-  - id: three
-    worktree: skip
-    phases: [plan, build, review]
-default_workflow_ref: three
-"""
+WORKFLOWS = three_phase_workflows()
 
 ADVANCE = {"decision": {"verdict": "advance", "reason": "ok", "confidence": 0.9, "risk": "low"}}
 
@@ -103,17 +95,6 @@ def _events(project: WorkflowProject, workflow_id: str) -> list[dict[str, Any]]:
     with project.hub() as hub:
         path = hub.paths.run_dir(workflow_id) / "workflow-events.jsonl"
     return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
-
-
-def _wait(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def _cli(project: WorkflowProject, *args: str) -> list[str]:
@@ -190,7 +171,7 @@ def test_twenty_tasks_pool_four_each_once_and_the_cli_stream_is_live(
             except OSError:
                 return False
 
-        _wait(up, 30, "the daemon")
+        wait_until(up, 30, "the daemon")
         stream = subprocess.Popen(
             _cli(project, "--json", "daemon", "stream", "--idle-timeout", "120"),
             env=env,
@@ -218,7 +199,7 @@ def test_twenty_tasks_pool_four_each_once_and_the_cli_stream_is_live(
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
         with ControlClient(sock, timeout=30) as c:
-            _wait(
+            wait_until(
                 lambda: c.call("daemon/status")["subscribers"]["workflow/event"] >= 1,
                 60,
                 "the CLI stream to subscribe",
@@ -227,7 +208,7 @@ def test_twenty_tasks_pool_four_each_once_and_the_cli_stream_is_live(
                 c.call("queue/enqueue", {"task_id": task_id})
         assert done.wait(180), f"{len(lines)} stream lines; daemon {daemon.poll()}"
         with ControlClient(sock, timeout=30) as c:
-            _wait(lambda: c.call("queue/stats")["done_recent"] == len(ids), 60, "projections")
+            wait_until(lambda: c.call("queue/stats")["done_recent"] == len(ids), 60, "projections")
             metrics = c.call("daemon/metrics")
     finally:
         if stream is not None and stream.poll() is None:

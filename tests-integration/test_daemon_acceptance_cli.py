@@ -17,11 +17,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from animus_plugin_protocol.testing import wait_until
 
 pytestmark = [pytest.mark.timeout(180)]
 
@@ -75,17 +76,6 @@ class Animus:
         return proc.returncode, json.loads(proc.stderr)["error"]
 
 
-def _wait(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def animus(tmp_path: Path) -> Any:
     cli = Animus(tmp_path)
@@ -120,14 +110,14 @@ def test_the_daemon_through_the_cli_start_config_trigger_health_stop(animus: Ani
     assert pm_config.parent.name == "daemon"
     on_disk = json.loads(pm_config.read_text())
     assert (on_disk["pool_size"], on_disk["shutdown_timeout_secs"]) == (3, 7)
-    _wait(lambda: animus.json("daemon", "status")["pool_size"] == 3, 30, "the new pool size")
+    wait_until(lambda: animus.json("daemon", "status")["pool_size"] == 3, 30, "the new pool size")
     assert animus.json("daemon", "config")["config"]["pool_size"] == 3  # read back
 
     # trigger fire: a webhook through the daemon, to a finished run with its payload.
     fired = animus.json("trigger", "fire", "on-push", "--payload", '{"ref": "main"}')
     assert fired["routed"] is True
     entry = fired["entry_id"]
-    _wait(
+    wait_until(
         lambda: any(
             e["entry_id"] == entry and e["status"] == "completed"
             for e in animus.json("queue", "list", "--status", "all")["entries"]

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,12 @@ from typing import Any
 import pytest
 
 from animus_daemon_runtime.runner_process import read_runner_record
-from animus_workflow_runner.testing import WorkflowProject, make_workflow_project
+from animus_plugin_protocol.testing import children_of, wait_until
+from animus_workflow_runner.testing import (
+    WorkflowProject,
+    make_workflow_project,
+    three_phase_workflows,
+)
 
 # --import-mode=importlib leaves this directory off sys.path; the daemon helper is a sibling.
 sys.path.insert(0, str(Path(__file__).parent))
@@ -23,39 +27,15 @@ from test_daemon_real_runner import Daemon
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 
-WORKFLOWS = """
-agents:
-  builder: { tool: mock }
-phases:
-  plan: { mode: agent, agent: builder, directive: "Plan.", idempotency: idempotent }
-  build: { mode: agent, agent: builder, directive: "Build.", idempotency: BUILD_IDEMPOTENCY }
-  review: { mode: agent, agent: builder, directive: "Review.", idempotency: idempotent }
-workflows:
-  - id: three
-    worktree: skip
-    phases: [plan, build, review]
-default_workflow_ref: three
-"""
-
 ADVANCE = {"decision": {"verdict": "advance", "reason": "ok", "confidence": 0.9, "risk": "low"}}
 
 
 def _project(
     tmp_path: Path, idempotency: str = "idempotent", sleep: float = 2.0
 ) -> WorkflowProject:
-    project = make_workflow_project(tmp_path, WORKFLOWS.replace("BUILD_IDEMPOTENCY", idempotency))
+    project = make_workflow_project(tmp_path, three_phase_workflows(idempotency))
     project.script("build", {"match": {"phase": "build"}, "steps": [{"sleep": sleep}, ADVANCE]})
     return project
-
-
-def _wait(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _events(project: WorkflowProject, workflow_id: str) -> list[dict[str, Any]]:
@@ -84,7 +64,7 @@ def test_sigkill_daemon_with_four_active_runs_then_restart(tmp_path: Path) -> No
             hub.queue.enqueue_subject("task", t)
     first = Daemon(project, "--pool-size", "4", "--max-tasks-per-tick", "4")
     try:
-        _wait(lambda: len(_active(project)) == 4, 120, "4 active runs")
+        wait_until(lambda: len(_active(project)) == 4, 120, "4 active runs")
         os.kill(first.proc.pid, signal.SIGKILL)
         first.proc.wait(10)
         second = Daemon(project, "--pool-size", "4")
@@ -94,7 +74,7 @@ def test_sigkill_daemon_with_four_active_runs_then_restart(tmp_path: Path) -> No
                 with project.hub() as hub:
                     return hub.queue.stats().completed + hub.queue.stats().failed == len(ids)
 
-            _wait(finished, 180, "every entry finished")
+            wait_until(finished, 180, "every entry finished")
         finally:
             second.stop()
     finally:
@@ -122,8 +102,8 @@ def test_sigkill_runner_idempotent_phase_is_resumed(tmp_path: Path) -> None:
         hub.queue.enqueue_subject("task", task)
     daemon = Daemon(project)
     try:
-        run = _wait(lambda: _active(project), 60, "a run")[0]
-        _wait(lambda: _in_build(project, run.id), 60, "build started")
+        run = wait_until(lambda: _active(project), 60, "a run")[0]
+        wait_until(lambda: _in_build(project, run.id), 60, "build started")
         with project.hub() as hub:
             rec = read_runner_record(hub.paths, run.id)
         assert rec is not None
@@ -134,7 +114,7 @@ def test_sigkill_runner_idempotent_phase_is_resumed(tmp_path: Path) -> None:
                 status = hub.runs.get(run.id).status.value
             return status if status in ("completed", "failed", "paused", "escalated") else None
 
-        status = _wait(ended, 120, "the run to end")
+        status = wait_until(ended, 120, "the run to end")
     finally:
         daemon.stop()
     assert status == "completed"
@@ -151,8 +131,8 @@ def test_sigkill_runner_side_effecting_phase_is_blocked_with_a_reason(tmp_path: 
         hub.queue.enqueue_subject("task", task)
     daemon = Daemon(project)
     try:
-        run = _wait(lambda: _active(project), 60, "a run")[0]
-        _wait(lambda: _in_build(project, run.id), 60, "build started")
+        run = wait_until(lambda: _active(project), 60, "a run")[0]
+        wait_until(lambda: _in_build(project, run.id), 60, "build started")
         with project.hub() as hub:
             rec = read_runner_record(hub.paths, run.id)
         assert rec is not None
@@ -166,7 +146,7 @@ def test_sigkill_runner_side_effecting_phase_is_blocked_with_a_reason(tmp_path: 
                 return run_now, task_now
             return None
 
-        run_now, task_now = _wait(settled, 120, "the run to settle")
+        run_now, task_now = wait_until(settled, 120, "the run to settle")
     finally:
         daemon.stop()
     assert run_now.status.value == "paused"  # waits for an operator, nothing repeated
@@ -191,9 +171,9 @@ def test_runners_are_forked_and_outlive_a_killed_forkserver(tmp_path: Path) -> N
             hub.queue.enqueue_subject("task", task)
     daemon = Daemon(project, "--pool-size", "2")
     try:
-        runs = _wait(lambda: len(_active(project)) == 2 and _active(project), 60, "two runs")
+        runs = wait_until(lambda: len(_active(project)) == 2 and _active(project), 60, "two runs")
         for run in runs:
-            _wait(lambda run=run: _in_build(project, run.id), 60, "build started")
+            wait_until(lambda run=run: _in_build(project, run.id), 60, "build started")
         with project.hub() as hub:
             records = [read_runner_record(hub.paths, run.id) for run in runs]
         assert all(r is not None and r.launch == "fork" for r in records)
@@ -213,16 +193,16 @@ def test_runners_are_forked_and_outlive_a_killed_forkserver(tmp_path: Path) -> N
             with project.hub() as hub:
                 return all(hub.runs.get(i).status.value == "completed" for i in ids)
 
-        _wait(lambda: finished([run.id for run in runs]), 120, "the orphaned runs to finish")
+        wait_until(lambda: finished([run.id for run in runs]), 120, "the orphaned runs to finish")
         later = project.create_task("after the kill")
         with project.hub() as hub:
             hub.queue.enqueue_subject("task", later)
-        _wait(
+        wait_until(
             lambda: any(r.subject_key == later for r in _active(project)) or _done(project, later),
             60,
             "the next dispatch",
         )
-        _wait(lambda: _done(project, later), 120, "the next run to finish")
+        wait_until(lambda: _done(project, later), 120, "the next run to finish")
         gauges = _metrics(daemon)
     finally:
         daemon.stop()
@@ -256,8 +236,8 @@ def test_runner_launch_spawn_starts_a_fresh_process(tmp_path: Path) -> None:
         return record is not None and record.exit_code is not None
 
     try:
-        _wait(lambda: _done(project, task), 120, "the run to finish")
-        _wait(exited, 60, "the runner to exit")
+        wait_until(lambda: _done(project, task), 120, "the run to finish")
+        wait_until(exited, 60, "the runner to exit")
         gauges = _metrics(daemon)
     finally:
         daemon.stop()
@@ -273,16 +253,12 @@ def test_runner_launch_spawn_starts_a_fresh_process(tmp_path: Path) -> None:
 
 def _forkservers_of(pid: int) -> list[int]:
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for child in children_of(pid):
         try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
+            if b"forkserver" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
         except OSError:
             continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"forkserver" in cmdline:
-            found.append(int(entry.name))
     return found
 
 
@@ -292,17 +268,19 @@ def test_the_forkserver_is_warm_before_any_dispatch_and_ends_with_the_daemon(
     project = _project(tmp_path, "idempotent", sleep=0.0)
     daemon = Daemon(project)
     try:
-        _wait(lambda: _metrics(daemon)["forkserver_up"] == 1, 60, "the forkserver to be up")
+        wait_until(lambda: _metrics(daemon)["forkserver_up"] == 1, 60, "the forkserver to be up")
         (server,) = _forkservers_of(daemon.proc.pid)
         assert _metrics(daemon).get("runner_forks", 0) == 0  # warm, not yet used
         task = project.create_task("first")
         with project.hub() as hub:
             hub.queue.enqueue_subject("task", task)
-        _wait(lambda: _done(project, task), 60, "the first run")
+        wait_until(lambda: _done(project, task), 60, "the first run")
         assert _metrics(daemon)["forkserver_starts"] == 1
     finally:
         daemon.stop()
-    _wait(lambda: not Path(f"/proc/{server}").exists() or _zombie(server), 30, "forkserver exit")
+    wait_until(
+        lambda: not Path(f"/proc/{server}").exists() or _zombie(server), 30, "forkserver exit"
+    )
 
 
 def _zombie(pid: int) -> bool:

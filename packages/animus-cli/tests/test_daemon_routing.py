@@ -16,7 +16,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,24 +28,13 @@ from animus_cli.app import run
 from animus_cli.testing import CliResult
 from animus_core.hub import ServiceHub
 from animus_daemon_runtime.client import ControlClient
+from animus_plugin_protocol.testing import wait_until
 from animus_protocol.envelope import UnavailableError
 from animus_protocol.subjects import SubjectRef
 from animus_protocol.workflow import WorkflowRun, WorkflowStatus
 
 FAKE_RUNNER = Path(__file__).parents[2] / "animus-daemon-runtime" / "tests" / "fake_runner.py"
 Invoke = Callable[..., CliResult]
-
-
-def _wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll until truthy (a bound, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 class Daemon:
@@ -73,7 +61,7 @@ class Daemon:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        _wait(self._ready, 30, "the daemon's control socket")
+        wait_until(self._ready, 30, "the daemon's control socket")
         return self
 
     def _ready(self) -> bool:
@@ -348,7 +336,7 @@ def test_a_mutation_whose_reply_is_lost_is_an_error_and_never_applied_twice(
     assert err.value.hint is not None
     assert err.value.exit_code == 5
     doomed.signal(signal.SIGCONT)  # the daemon reads the request it was sent and applies it
-    _wait(lambda: _titles(doomed) == ["sent once"], 30, "the daemon to apply the create")
+    wait_until(lambda: _titles(doomed) == ["sent once"], 30, "the daemon to apply the create")
     # The client gave up on the socket; later calls run in process, and nothing was redone.
     assert remote.tasks.count_by_status()["backlog"] == 1
     assert _titles(doomed) == ["sent once"]

@@ -8,28 +8,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from animus_core.hub import ServiceHub
 from animus_daemon_runtime.client import ControlClient
+from animus_plugin_protocol.testing import wait_until
 
 FAKE_RUNNER = Path(__file__).with_name("fake_runner.py")
 T = TypeVar("T")
-
-
-def wait_until(predicate: Callable[[], T], timeout: float = 30.0, what: str = "condition") -> T:
-    """Poll ``predicate`` until truthy; fail (not a timing assertion: a bound) otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 class Project:

@@ -16,22 +16,11 @@ from typing import Any
 import pytest
 
 from animus_workflow_runner.forkserver import PRELOAD_PACKAGES, preload
-from animus_workflow_runner.testing import WorkflowProject, make_workflow_project
+from animus_workflow_runner.testing import QUICK_WORKFLOW, WorkflowProject, make_workflow_project
 
 pytestmark = pytest.mark.timeout(120)
 
-YAML = """
-agents:
-  builder: { tool: mock }
-phases:
-  implement: { mode: agent, agent: builder, idempotency: idempotent }
-  check: { mode: command, idempotency: idempotent, command: { program: "true" } }
-workflows:
-  - id: quick
-    worktree: skip
-    phases: [implement, check]
-default_workflow_ref: quick
-"""
+YAML = QUICK_WORKFLOW
 
 
 class Server:
@@ -189,7 +178,7 @@ def test_exit_codes_and_signals_are_reported(
     assert server.read_until("exit", pid)["code"] == 2
     assert "is not a directory" in (tmp_path / "bad.log").read_text()
     # A run whose agent works until told: killing its group is reported as -9.
-    _slow_agent(project)
+    project.slow_agent()
     task_id = project.create_task()
     server.request(
         id=2,
@@ -240,7 +229,7 @@ def test_bad_requests_get_errors_and_the_server_keeps_serving(
 def test_end_of_input_ends_the_server_but_not_its_children(
     server: Server, project: WorkflowProject, tmp_path: Path
 ) -> None:
-    go = _slow_agent(project)
+    go = project.slow_agent()
     task_id = project.create_task()
     log = tmp_path / "run.log"
     server.request(
@@ -260,17 +249,3 @@ def test_end_of_input_ends_the_server_but_not_its_children(
         time.sleep(0.05)
     outcome = json.loads(log.read_text().strip().splitlines()[-1])
     assert outcome["status"] == "completed"
-
-
-def _slow_agent(p: WorkflowProject) -> Path:
-    """An agent that works until ``go`` exists."""
-    go = p.scripts.parent / "go"
-    wait = f"i=0; while [ ! -f {go} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done"
-    p.script(
-        "10-slow",
-        {
-            "match": {"phase": "implement"},
-            "steps": [{"run": {"command": wait}}, {"decision": {"verdict": "advance"}}],
-        },
-    )
-    return go

@@ -23,22 +23,11 @@ from animus_workflow_runner.control import (
     runner_state,
 )
 from animus_workflow_runner.events import read_events
-from animus_workflow_runner.testing import WorkflowProject, make_workflow_project
+from animus_workflow_runner.testing import QUICK_WORKFLOW, WorkflowProject, make_workflow_project
 
 pytestmark = pytest.mark.timeout(120)
 
-YAML = """
-agents:
-  builder: { tool: mock }
-phases:
-  implement: { mode: agent, agent: builder, idempotency: idempotent }
-  check: { mode: command, idempotency: idempotent, command: { program: "true" } }
-workflows:
-  - id: quick
-    worktree: skip
-    phases: [implement, check]
-default_workflow_ref: quick
-"""
+YAML = QUICK_WORKFLOW
 
 
 def runner(
@@ -195,24 +184,6 @@ def test_a_dead_events_socket_never_hurts_the_run(project: WorkflowProject, tmp_
     assert proc.returncode == 0, proc.stderr
 
 
-def _slow_agent(p: WorkflowProject) -> Path:
-    """An agent that works until ``go`` exists (a stopped session is killed mid-wait)."""
-    go = p.scripts.parent / "go"
-    wait = f"i=0; while [ ! -f {go} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done"
-    p.script(
-        "10-slow",
-        {
-            "match": {"phase": "implement"},
-            "steps": [
-                {"text": "thinking hard"},
-                {"run": {"command": wait}},
-                {"decision": {"verdict": "advance", "reason": "ok"}},
-            ],
-        },
-    )
-    return go
-
-
 def _wait_for(predicate: Any, what: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -232,7 +203,7 @@ def _agent_running(p: WorkflowProject, run_id: str) -> bool:
 def test_pause_and_cancel_reach_a_running_agent_through_the_database(
     project: WorkflowProject, action: str
 ) -> None:
-    go = _slow_agent(project)
+    go = project.slow_agent()
     task = project.create_task()
     proc = start(project, "--task-id", task, "--run-id", f"wf-{action}")
     _wait_for(lambda: _agent_running(project, f"wf-{action}"), "the agent session")
@@ -276,7 +247,7 @@ def test_pause_and_cancel_reach_a_running_agent_through_the_database(
 
 
 def test_sigterm_pauses_gracefully(project: WorkflowProject) -> None:
-    _slow_agent(project)
+    project.slow_agent()
     task = project.create_task()
     proc = start(project, "--task-id", task, "--run-id", "wf-term")
     _wait_for(lambda: _agent_running(project, "wf-term"), "the agent session")

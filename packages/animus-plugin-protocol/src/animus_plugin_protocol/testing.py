@@ -3,7 +3,8 @@
 ``PluginClient`` starts a plugin executable, performs ``initialize``/``initialized`` and
 offers blocking, bounded request/notification waits (replies that arrive while waiting for
 another id are kept, so out-of-order answers work). ``group_members`` / ``children_of`` scan
-``/proc`` so tests can assert that a cancelled run left no process of its group behind.
+``/proc`` so tests can assert that a cancelled run left no process of its group behind;
+``wait_until`` is the bounded poll every suite of the workspace uses.
 Linux-only (``/proc``), stdlib-only.
 """
 
@@ -16,11 +17,32 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["PluginClient", "children_of", "group_members", "write_fake_cli"]
+__all__ = ["PluginClient", "children_of", "group_members", "wait_until", "write_fake_cli"]
+
+T = TypeVar("T")
+
+
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float = 30.0,
+    what: str = "condition",
+    interval: float = 0.02,
+) -> T:
+    """Poll ``predicate`` until it returns something truthy and return that; after
+    ``timeout`` seconds raise AssertionError naming ``what`` (a bound on a wait, never a
+    timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
 
 
 def group_members(pgid: int) -> list[int]:

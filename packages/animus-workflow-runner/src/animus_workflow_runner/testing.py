@@ -15,9 +15,48 @@ from typing import Any
 
 from animus_workflow_runner.git.testing import init_repo, isolated_git_environment
 
-__all__ = ["MOCK_SRC", "WorkflowProject", "make_workflow_project"]
+__all__ = [
+    "MOCK_SRC",
+    "QUICK_WORKFLOW",
+    "WorkflowProject",
+    "make_workflow_project",
+    "three_phase_workflows",
+]
 
 MOCK_SRC = Path(__file__).resolve().parents[4] / "plugins" / "animus-provider-mock" / "src"
+
+
+# One agent phase (the mock provider) and a command phase that succeeds; worktree skipped.
+QUICK_WORKFLOW = """
+agents:
+  builder: { tool: mock }
+phases:
+  implement: { mode: agent, agent: builder, idempotency: idempotent }
+  check: { mode: command, idempotency: idempotent, command: { program: "true" } }
+workflows:
+  - id: quick
+    worktree: skip
+    phases: [implement, check]
+default_workflow_ref: quick
+"""
+
+
+def three_phase_workflows(build_idempotency: str = "idempotent") -> str:
+    """plan -> build -> review, three mock agent phases without a worktree (the daemon's
+    tests and benchmark drain these); ``build_idempotency`` sets the middle phase's."""
+    return f"""
+agents:
+  builder: {{ tool: mock }}
+phases:
+  plan: {{ mode: agent, agent: builder, directive: "Plan.", idempotency: idempotent }}
+  build: {{ mode: agent, agent: builder, directive: "Build.", idempotency: {build_idempotency} }}
+  review: {{ mode: agent, agent: builder, directive: "Review.", idempotency: idempotent }}
+workflows:
+  - id: three
+    worktree: skip
+    phases: [plan, build, review]
+default_workflow_ref: three
+"""
 
 
 def _launcher(python: str) -> str:
@@ -67,6 +106,24 @@ class WorkflowProject:
     def create_task(self, title: str = "Add a greeting", **fields: Any) -> str:
         with self.hub() as hub:
             return str(hub.tasks.create(title=title, status="ready", **fields).id)
+
+    def slow_agent(self, phase: str = "implement") -> Path:
+        """Script ``phase``'s agent to work until the returned file exists (at most 30 s),
+        then advance; a session stopped mid-wait is killed with it."""
+        go = self.scripts.parent / "go"
+        wait = f"i=0; while [ ! -f {go} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done"
+        self.script(
+            "10-slow",
+            {
+                "match": {"phase": phase},
+                "steps": [
+                    {"text": "thinking hard"},
+                    {"run": {"command": wait}},
+                    {"decision": {"verdict": "advance", "reason": "ok"}},
+                ],
+            },
+        )
+        return go
 
 
 def make_workflow_project(
