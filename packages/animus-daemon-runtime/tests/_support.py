@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -163,3 +164,23 @@ def kill_leftover_runners(project: Project) -> None:
 
 def task_statuses(project: Project, ids: list[str]) -> dict[str, str]:
     return {t: project.hub.tasks.get(t).status.value for t in ids}
+
+
+def raw_socket(project: Project) -> socket.socket:
+    """A plain connection to the control socket, for frames no client would send."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(10)
+    sock.connect(str(project.paths.control_sock))
+    return sock
+
+
+def read_json_line(sock: socket.socket, buf: bytearray) -> dict[str, Any]:
+    """The next NDJSON frame from ``sock`` (``buf`` keeps what follows it)."""
+    while b"\n" not in buf:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed"
+        buf.extend(chunk)
+    line, _, rest = bytes(buf).partition(b"\n")
+    buf[:] = rest
+    value: dict[str, Any] = json.loads(line)
+    return value

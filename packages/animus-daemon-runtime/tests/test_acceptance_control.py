@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _support import Project, running_daemon, wait_until
+from _support import Project, raw_socket, read_json_line, running_daemon, wait_until
 
 from animus_daemon_runtime.client import ControlClient
 from animus_protocol.control import (
@@ -278,24 +278,6 @@ class Witness:
         assert caller.call("daemon/status")["running"] is True
 
 
-def _raw(project: Project) -> socket.socket:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(10)
-    sock.connect(str(project.paths.control_sock))
-    return sock
-
-
-def _reply(sock: socket.socket, buf: bytearray) -> dict[str, Any]:
-    while b"\n" not in buf:
-        chunk = sock.recv(65536)
-        assert chunk, "connection closed"
-        buf.extend(chunk)
-    line, _, rest = bytes(buf).partition(b"\n")
-    buf[:] = rest
-    value: dict[str, Any] = json.loads(line)
-    return value
-
-
 _AS_NOBODY = """
 import json, os, socket, sys
 os.setgid(65534)
@@ -338,7 +320,7 @@ def test_each_kind_of_abuse_leaves_a_second_client_undisturbed(tmp_path: Path) -
         witness.still_served(caller)
 
         # Malformed frames: each gets a parse/invalid-request error on the same connection.
-        bad = _raw(project)
+        bad = raw_socket(project)
         buf = bytearray()
         for frame, code in [
             (b"this is not json\n", -32700),
@@ -349,7 +331,7 @@ def test_each_kind_of_abuse_leaves_a_second_client_undisturbed(tmp_path: Path) -
             (b'{"jsonrpc":"2.0","id":7,"method":"queue/hold","params":{"id":""}}\n', None),
         ]:
             bad.sendall(frame)
-            reply = _reply(bad, buf)
+            reply = read_json_line(bad, buf)
             if code is None:
                 assert reply["error"]["data"]["category"] == "invalid_request", reply
             else:
@@ -358,7 +340,7 @@ def test_each_kind_of_abuse_leaves_a_second_client_undisturbed(tmp_path: Path) -
 
         # Unknown methods.
         bad.sendall(b'{"jsonrpc":"2.0","id":8,"method":"no/such"}\n')
-        reply = _reply(bad, buf)
+        reply = read_json_line(bad, buf)
         assert (reply["id"], reply["error"]["code"]) == (8, -32601)
         witness.still_served(caller)
 
@@ -367,13 +349,13 @@ def test_each_kind_of_abuse_leaves_a_second_client_undisturbed(tmp_path: Path) -
         for _ in range(48):
             bad.sendall(b"x" * 65536)
         bad.sendall(b'"}}\n')
-        assert _reply(bad, buf)["error"]["code"] == -32700
+        assert read_json_line(bad, buf)["error"]["code"] == -32700
         bad.sendall(b'{"jsonrpc":"2.0","id":10,"method":"daemon/status"}\n')
-        assert _reply(bad, buf)["result"]["running"] is True  # that connection carries on
+        assert read_json_line(bad, buf)["result"]["running"] is True  # that connection carries on
         witness.still_served(caller)
 
         # A client that sends half a frame and vanishes.
-        half = _raw(project)
+        half = raw_socket(project)
         half.sendall(b'{"jsonrpc":"2.0","id":1,"method":"daemon/sta')
         half.close()
         witness.still_served(caller)

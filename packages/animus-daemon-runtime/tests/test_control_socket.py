@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _support import DaemonProcess, Project, running_daemon, wait_until
+from _support import DaemonProcess, Project, raw_socket, read_json_line, running_daemon, wait_until
 
 from animus_daemon_runtime.client import ControlClient
 from animus_protocol.envelope import (
@@ -22,24 +22,6 @@ from animus_protocol.envelope import (
     NotSupportedError,
     PermissionDeniedError,
 )
-
-
-def _raw(project: Project) -> socket.socket:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(10)
-    sock.connect(str(project.paths.control_sock))
-    return sock
-
-
-def _read_line(sock: socket.socket, buf: bytearray) -> dict[str, Any]:
-    while b"\n" not in buf:
-        chunk = sock.recv(65536)
-        assert chunk, "connection closed"
-        buf.extend(chunk)
-    line, _, rest = bytes(buf).partition(b"\n")
-    buf[:] = rest
-    value: dict[str, Any] = json.loads(line)
-    return value
 
 
 def test_every_method_group_over_the_socket(project: Project) -> None:
@@ -136,19 +118,19 @@ def test_bad_frames_unknown_methods_and_oversized_frames_leave_the_connection_us
     project: Project,
 ) -> None:
     with running_daemon(project), project.client() as other:
-        sock = _raw(project)
+        sock = raw_socket(project)
         buf = bytearray()
         sock.sendall(b"this is not json\n")
-        reply = _read_line(sock, buf)
+        reply = read_json_line(sock, buf)
         assert reply["error"]["code"] == -32700
         sock.sendall(b'{"jsonrpc":"2.0","id":1,"method":"no/such"}\n')
-        reply = _read_line(sock, buf)
+        reply = read_json_line(sock, buf)
         assert (reply["id"], reply["error"]["code"]) == (1, -32601)
         assert reply["error"]["data"]["category"] == "not_supported"
         sock.sendall(b'{"jsonrpc":"1.0","id":2,"method":"daemon/status"}\n')
-        assert _read_line(sock, buf)["error"]["code"] == -32600
+        assert read_json_line(sock, buf)["error"]["code"] == -32600
         sock.sendall(b'{"jsonrpc":"2.0","id":3,"method":"queue/hold","params":{"id":""}}\n')
-        bad_params = _read_line(sock, buf)
+        bad_params = read_json_line(sock, buf)
         assert bad_params["error"]["data"]["category"] == "invalid_request"
         big = (
             b'{"jsonrpc":"2.0","id":4,"method":"daemon/nudge","params":{"reason":"'
@@ -156,10 +138,10 @@ def test_bad_frames_unknown_methods_and_oversized_frames_leave_the_connection_us
             + b'"}}\n'
         )
         sock.sendall(big)
-        reply = _read_line(sock, buf)
+        reply = read_json_line(sock, buf)
         assert reply["error"]["code"] == -32700  # dropped while it streamed in, never buffered
         sock.sendall(b'{"jsonrpc":"2.0","id":5,"method":"daemon/status"}\n')
-        assert _read_line(sock, buf)["result"]["running"] is True  # same connection still works
+        assert read_json_line(sock, buf)["result"]["running"] is True  # same connection still works
         assert other.call("daemon/status")["running"] is True  # and so does everyone else
         sock.close()
 
@@ -210,7 +192,7 @@ def _next_for(client: ControlClient, ident: int) -> dict[str, Any] | None:
 def test_a_client_that_never_reads_is_cut_off_without_disturbing_others(project: Project) -> None:
     env = {"ANIMUS_SUBSCRIBER_BUFFER_ITEMS": "300", "ANIMUS_CONTROL_OUTGOING_FRAMES": "64"}
     with running_daemon(project, "--interval-secs", "30", env=env), project.client() as healthy:
-        lazy = _raw(project)
+        lazy = raw_socket(project)
         lazy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         lazy.sendall(b'{"jsonrpc":"2.0","id":1,"method":"daemon/events"}\n')
         received: list[str] = []
