@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -288,3 +289,51 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_a_runner_whose_daemon_died_before_recording_it_still_completes_its_entry(
+    tmp_path: Path,
+) -> None:
+    """The window between forking a runner and writing runs/<id>/runner.json: a daemon
+    SIGKILLed there leaves an entry assigned to a run that only the run itself records. The
+    next daemon follows that runner (never starts it twice) and completes the entry."""
+    project = _project(tmp_path, "idempotent", sleep=2.0)
+    task = project.create_task("orphan")
+    with project.hub() as hub:
+        hub.queue.enqueue_subject("task", task)
+        (entry,) = hub.queue.lease(1, workflow_ids=["wf-orphan"])
+        assert entry.workflow_id == "wf-orphan"
+    runner = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "animus_workflow_runner.cli",
+            *("execute", "--project-root", str(project.root), "--task-id", task),
+            *("--run-id", "wf-orphan"),
+        ],
+        env=project.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_until(lambda: _in_build(project, "wf-orphan"), 60, "the run's build phase")
+        daemon = Daemon(project)
+        try:
+
+            def entry_done() -> bool:
+                with project.hub() as hub:
+                    return hub.queue.get(entry.entry_id).status == "completed"
+
+            wait_until(entry_done, 60, "the orphan's queue entry to complete")
+            with project.hub() as hub:
+                record = read_runner_record(hub.paths, "wf-orphan")
+                runs = hub.runs.list(limit=5).runs
+        finally:
+            daemon.stop()
+    finally:
+        runner.wait(60)
+    assert record is not None
+    assert record.entry_id == entry.entry_id
+    assert [r.id for r in runs] == ["wf-orphan"]  # followed, not started again
+    assert runner.returncode == 0

@@ -130,12 +130,24 @@ class RecoveryMixin:
         if not isinstance(pid, int):
             return None
         start = state.get("process_start_time")
+        key = subject_key(run.subject)
+        # A daemon killed between forking a runner and writing runner.json leaves the run's
+        # queue entry assigned to it: keep that link, or the entry is never completed.
+        entry = self.hub.queue.entry_for_subject(key) if key else None
+        entry_id = (
+            entry.entry_id
+            if entry is not None
+            and entry.status == "assigned"
+            and entry.workflow_id in (None, workflow_id)
+            else None
+        )
         return RunnerRecord(
             workflow_id=workflow_id,
             pid=pid,
             start_time=str(start) if start is not None else None,
             subject=subject_arg(run.subject),
-            subject_key=subject_key(run.subject),
+            subject_key=key,
+            entry_id=entry_id,
             workflow_ref=run.workflow_ref,
         )
 
