@@ -291,18 +291,23 @@ def _zombie(pid: int) -> bool:
         return True
 
 
+@pytest.mark.parametrize("runner_first", [True, False])
 def test_a_runner_whose_daemon_died_before_recording_it_still_completes_its_entry(
-    tmp_path: Path,
+    tmp_path: Path, runner_first: bool
 ) -> None:
     """The window between forking a runner and writing runs/<id>/runner.json: a daemon
-    SIGKILLed there leaves an entry assigned to a run that only the run itself records. The
-    next daemon follows that runner (never starts it twice) and completes the entry."""
+    SIGKILLed there leaves an entry assigned to a run that only the run itself records (or
+    not yet: the runner may still be starting when the next daemon comes up). The next daemon
+    follows that runner (never starts the entry twice) and completes the entry."""
     project = _project(tmp_path, "idempotent", sleep=2.0)
     task = project.create_task("orphan")
     with project.hub() as hub:
         hub.queue.enqueue_subject("task", task)
         (entry,) = hub.queue.lease(1, workflow_ids=["wf-orphan"])
         assert entry.workflow_id == "wf-orphan"
+    daemon = None if runner_first else Daemon(project)
+    if daemon is not None:  # it has recovered, holding the entry; its runner starts now
+        wait_until(lambda: _recovery_grace(project) == ["wf-orphan"], 30, "the launch grace")
     runner = subprocess.Popen(
         [
             sys.executable,
@@ -318,7 +323,7 @@ def test_a_runner_whose_daemon_died_before_recording_it_still_completes_its_entr
     )
     try:
         wait_until(lambda: _in_build(project, "wf-orphan"), 60, "the run's build phase")
-        daemon = Daemon(project)
+        daemon = daemon or Daemon(project)
         try:
 
             def entry_done() -> bool:
@@ -337,3 +342,13 @@ def test_a_runner_whose_daemon_died_before_recording_it_still_completes_its_entr
     assert record.entry_id == entry.entry_id
     assert [r.id for r in runs] == ["wf-orphan"]  # followed, not started again
     assert runner.returncode == 0
+
+
+def _recovery_grace(project: WorkflowProject) -> list[str] | None:
+    with project.hub() as hub:
+        path = hub.paths.events_log
+    for line in path.read_text().splitlines() if path.exists() else []:
+        record = json.loads(line)
+        if record.get("event_type") == "recovery" and "grace" in record.get("data", {}):
+            return list(record["data"]["grace"])
+    return None

@@ -20,9 +20,10 @@ from typing import Any
 
 from _support import DaemonProcess, Project, running_daemon, task_statuses, wait_until
 
+from animus_daemon_runtime.recovery import LAUNCH_GRACE
 from animus_protocol.statuses import WorkflowStatus
 from animus_protocol.subjects import SubjectRef
-from animus_protocol.timeutil import utc_now
+from animus_protocol.timeutil import format_rfc3339, utc_now
 from animus_protocol.workflow import WorkflowPhaseExecution, WorkflowRun
 
 
@@ -82,6 +83,13 @@ def test_a_stale_in_progress_task_heals_and_a_never_started_lease_is_dispatched(
     (entry_id,) = project.enqueue([leased])
     (lease,) = project.hub.queue.lease(1, workflow_ids=["wf-never-started"])
     assert (lease.entry_id, lease.status) == (entry_id, "assigned")  # and then nothing ran
+    # Leased a minute ago: past the launch grace a fresh lease gets (its runner may be
+    # starting), so it goes straight back to the queue.
+    with project.hub.db.transaction() as conn:
+        conn.execute(
+            "UPDATE queue_entries SET assigned_at = ? WHERE entry_id = ?",
+            (format_rfc3339(utc_now() - timedelta(seconds=60)), entry_id),
+        )
     with running_daemon(project, "--interval-secs", "30"):
         wait_until(lambda: project.hub.queue.get(entry_id).status == "completed", 30, "dispatch")
     report = _recovery_report(project)
@@ -89,6 +97,30 @@ def test_a_stale_in_progress_task_heals_and_a_never_started_lease_is_dispatched(
     assert report["released"] == [entry_id]
     assert task_statuses(project, [stale, leased]) == {stale: "ready", leased: "done"}
     assert "wf-never-started" not in _starts(project)
+
+
+def test_a_fresh_lease_without_a_run_waits_out_the_launch_grace(tmp_path: Path) -> None:
+    """An entry leased moments before the daemon died, whose runner has not recorded a run
+    yet, is not dispatched again at once (that runner may be starting): it holds its slot
+    for the launch grace and is dispatched when no run has appeared by then."""
+    project = Project(tmp_path)
+    (task,) = project.tasks(1)
+    (entry_id,) = project.enqueue([task])
+    project.hub.queue.lease(1, workflow_ids=["wf-launching"])
+    left = LAUNCH_GRACE.total_seconds() - 3
+    with project.hub.db.transaction() as conn:
+        conn.execute(
+            "UPDATE queue_entries SET assigned_at = ? WHERE entry_id = ?",
+            (format_rfc3339(utc_now() - timedelta(seconds=left)), entry_id),
+        )
+    with running_daemon(project, "--interval-secs", "30"), project.client() as c:
+        report = _recovery_report(project)
+        assert report["grace"] == ["wf-launching"]
+        assert project.hub.queue.get(entry_id).status == "assigned"
+        assert c.call("daemon/status")["active_runs"] == []
+        wait_until(lambda: project.hub.queue.get(entry_id).status == "completed", 30, "dispatch")
+    assert "wf-launching" not in _starts(project)
+    assert sum(_starts(project).values()) == 1
 
 
 def _orphan_run(project: Project, task_id: str, workflow_id: str, age: timedelta) -> None:

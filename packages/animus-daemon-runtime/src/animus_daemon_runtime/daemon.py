@@ -125,6 +125,7 @@ class Daemon(RecoveryMixin):
         self.workflow_config: Any = None
         self.schedule_book: ScheduleBook | None = None
         self.grace: dict[str, float] = {}
+        self.launch_grace: dict[str, str] = {}
         self.stop_timeout: float | None = None
         self.wakes = 0
         self.completed_total = 0
@@ -253,6 +254,8 @@ class Daemon(RecoveryMixin):
                 timeout = min(timeout, max(0.0, (deadline - self.clock()).total_seconds()))
         if self.grace:
             timeout = min(timeout, max(0.05, min(self.grace.values()) - time.monotonic()))
+        if self.launch_grace:  # a runner that may be starting: look for its run often
+            timeout = min(timeout, 0.5)
         return max(timeout, 0.0)
 
     async def _loop(self) -> None:

@@ -27,9 +27,13 @@ if TYPE_CHECKING:
     from animus_daemon_runtime.runner_process import ProcessManager
     from animus_protocol.paths import ScopePaths
 
-__all__ = ["GRACE", "RecoveryMixin"]
+__all__ = ["GRACE", "LAUNCH_GRACE", "RecoveryMixin"]
 
 GRACE = timedelta(seconds=90)
+# An entry leased this recently whose run is not recorded yet may have a runner starting
+# right now (its daemon died between the fork and the runner's first write): wait this
+# long for the run to appear before dispatching the entry again.
+LAUNCH_GRACE = timedelta(seconds=20)
 _ACTIVE = ("pending", "running", "paused")
 _TERMINAL = ("completed", "failed", "escalated", "cancelled")
 
@@ -43,6 +47,8 @@ class RecoveryMixin:
     events: DaemonEvents
     config: DaemonConfig
     grace: dict[str, float]
+    # workflow id -> queue entry id, for the graces waiting on a run to be recorded at all
+    launch_grace: dict[str, str]
 
     def _run_status(self, workflow_id: str) -> tuple[Any, str | None]:
         try:
@@ -105,6 +111,13 @@ class RecoveryMixin:
             if rec is not None and rec.alive():
                 await self.pm.attach(rec)
                 report["attached"].append(wf or "")
+                continue
+            assigned = parse_rfc3339(entry.assigned_at) if entry.assigned_at else None
+            if wf and run is None and assigned is not None and utc_now() - assigned < LAUNCH_GRACE:
+                left = (LAUNCH_GRACE - (utc_now() - assigned)).total_seconds()
+                self.grace[wf] = time.monotonic() + left
+                self.launch_grace[wf] = entry.entry_id
+                report["grace"].append(wf)
                 continue
             # Never started (or died before recording the run): safe to dispatch again.
             with contextlib.suppress(AnimusError):
@@ -214,17 +227,57 @@ class RecoveryMixin:
         )
         return "blocked"
 
+    def _complete_entry_of(
+        self, workflow_id: str, run: Any, status: str | None, entry_id: str | None
+    ) -> None:
+        from animus_protocol.subjects import subject_key
+
+        if entry_id is None:
+            entry = self.hub.queue.entry_for_subject(subject_key(run.subject))
+            if entry is None or entry.status != "assigned" or entry.workflow_id != workflow_id:
+                return
+            entry_id = entry.entry_id
+        with contextlib.suppress(AnimusError):
+            self.hub.queue.complete(
+                entry_id,
+                {"completed": "completed", "cancelled": "cancelled"}.get(status or "", "failed"),
+                workflow_id=workflow_id,
+            )
+        self.events.emit(
+            "recovery",
+            {"action": "completed-entry", "workflow_id": workflow_id, "entry_id": entry_id},
+        )
+
     async def _check_grace(self) -> None:
         now = time.monotonic()
         for workflow_id, deadline in list(self.grace.items()):
             rec = read_runner_record(self.paths, workflow_id)
+            if rec is None or not rec.alive():
+                rec = self._runner_from_run(workflow_id) or rec
             if rec is not None and rec.alive():
                 self.grace.pop(workflow_id)
+                self.launch_grace.pop(workflow_id, None)
                 await self.pm.attach(rec)
                 continue
-            _run, status = self._run_status(workflow_id)
+            run, status = self._run_status(workflow_id)
+            entry_id = self.launch_grace.get(workflow_id)
+            if run is None and entry_id is not None:
+                if now >= deadline:  # no runner ever recorded it: dispatch the entry again
+                    self.grace.pop(workflow_id)
+                    self.launch_grace.pop(workflow_id)
+                    with contextlib.suppress(AnimusError):
+                        self.hub.queue.release_pending(
+                            entry_id, reason="recovered: runner never started"
+                        )
+                    self.events.emit("recovery", {"action": "released", "entry_id": entry_id})
+                continue
+            self.launch_grace.pop(workflow_id, None)
             if status not in _ACTIVE:
+                # It ended while nobody followed it (its runner was never attached): settle
+                # the queue entry it held, as recovery does for runs that ended offline.
                 self.grace.pop(workflow_id)
+                if run is not None and status in _TERMINAL:
+                    self._complete_entry_of(workflow_id, run, status, entry_id)
                 continue
             if now >= deadline:
                 self.grace.pop(workflow_id)
