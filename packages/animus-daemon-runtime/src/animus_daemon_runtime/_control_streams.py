@@ -11,10 +11,10 @@ with ``buffer_full_lagged``. Workflow events are deduplicated by ``(workflow_id,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from animus_daemon_runtime.daemon_events import run_event_from_record
@@ -30,11 +30,15 @@ __all__ = ["ControlStreams"]
 
 _LOG_LINE = re.compile(r"^(\S+) (TRACE|DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL) (\S+): (.*)$")
 _RESERVED_FRAMES = 16
+# ``daemon/logs {level}`` is a minimum: ``warn`` also sends errors.
+_LEVELS = {"trace": 0, "debug": 0, "info": 1, "warn": 2, "warning": 2, "error": 3}
 
 
 class ControlStreams:
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
+        # stream id -> where its log backlog ended (where following starts)
+        self._log_offsets: dict[Any, int] = {}
 
     async def open(self, conn: Connection, ident: Any, method: str, params: Any) -> None:
         notification = STREAM_NOTIFICATIONS[method]
@@ -69,7 +73,10 @@ class ControlStreams:
         else:  # daemon/logs
             sub = bus.subscribe("daemon/log")
             follow = bool(params.follow)
-            backlog = list(self._log_entries(params))
+            backlog, end = self._log_backlog(params)
+            # Following resumes exactly where the backlog ended: a line written between
+            # the two is neither lost nor sent twice.
+            self._log_offsets[ident] = end
             sub.close("completed") if not follow else None
         conn.send({"jsonrpc": "2.0", "id": ident, "result": {"watching": True}})
         task = asyncio.create_task(
@@ -145,37 +152,51 @@ class ControlStreams:
                     "occurred_at": event.get("ts") or utc_now_str(),
                 }
 
-    def _log_entries(self, params: Any, start: int = 0) -> Iterator[dict[str, Any]]:
-        path = self.daemon.paths.daemon_log
+    def _log_path(self, params: Any) -> Path:
+        """The daemon's log, or with ``plugin`` that plugin's stderr log."""
+        if params.plugin:
+            name = Path(str(params.plugin)).name  # a name, never a path
+            return self.daemon.paths.logs_dir / "plugins" / f"{name}.log"
+        return self.daemon.paths.daemon_log
+
+    def _log_backlog(self, params: Any) -> tuple[list[dict[str, Any]], int]:
+        """The entries already in the log and the offset just after the last whole line."""
         try:
-            data = path.read_bytes()[start:]
+            data = self._log_path(params).read_bytes()
         except OSError:
-            return
+            return [], 0
+        end = data.rfind(b"\n") + 1
+        return list(self._log_entries(params, data[:end], 0)), end
+
+    def _log_entries(self, params: Any, data: bytes, start: int) -> Iterator[dict[str, Any]]:
+        minimum = _LEVELS.get(str(params.level or "debug").lower(), 0)
         offset = start
         for raw in data.splitlines(keepends=True):
             offset += len(raw)
             if not raw.endswith(b"\n"):
                 break
-            entry = self._log_entry(raw.decode("utf-8", errors="replace").rstrip("\n"), offset)
-            if params.level and entry["level"] != params.level:
+            entry = self._log_entry(
+                raw.decode("utf-8", errors="replace").rstrip("\n"), offset, params.plugin
+            )
+            if _LEVELS.get(entry["level"], 1) < minimum:  # ``level`` is a minimum
                 continue
             if params.since and entry["ts"] < params.since:
                 continue
             yield entry
 
     @staticmethod
-    def _log_entry(line: str, offset: int) -> dict[str, Any]:
+    def _log_entry(line: str, offset: int, plugin: str | None = None) -> dict[str, Any]:
         match = _LOG_LINE.match(line)
         if match:
             ts, level, target, message = match.groups()
             level = {"WARNING": "warn", "CRITICAL": "error"}.get(level, level.lower())
         else:
-            ts, level, target, message = utc_now_str(), "info", "daemon", line
+            ts, level, target, message = utc_now_str(), "info", plugin or "daemon", line
         return {
             "id": f"log-{offset}",
             "ts": ts,
             "level": level,
-            "source": "daemon",
+            "source": "plugin" if plugin else "daemon",
             "target": target,
             "message": message,
         }
@@ -183,11 +204,8 @@ class ControlStreams:
     async def _follow_logs(
         self, conn: Connection, ident: Any, notification: str, params: Any
     ) -> None:
-        path = self.daemon.paths.daemon_log
-        try:
-            offset = path.stat().st_size
-        except OSError:
-            offset = 0
+        path = self._log_path(params)
+        offset = self._log_offsets.pop(ident, 0)
         seen: dict[str, int] = {}
         while not conn.closed and ident in conn.streams:
             await asyncio.sleep(0.2)
@@ -196,13 +214,16 @@ class ControlStreams:
             except OSError:
                 continue
             if size < offset:
-                offset = 0  # rotated
+                offset = 0  # rotated or truncated: start over on the new file
             if size == offset:
                 continue
-            entries = list(self._log_entries(params, offset))
-            with contextlib.suppress(OSError):
+            try:
                 data = path.read_bytes()[offset:]
-                offset += data.rfind(b"\n") + 1
+            except OSError:
+                continue
+            end = data.rfind(b"\n") + 1  # whole lines only; a partial one waits
+            entries = list(self._log_entries(params, data[:end], offset))
+            offset += end
             for entry in entries:
                 if not await self._send_item(conn, ident, notification, entry, seen):
                     return
