@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from animus_plugin_protocol.testing import wait_until
 
 FAKE_RUNNER = Path(__file__).parents[2] / "animus-daemon-runtime" / "tests" / "fake_runner.py"
 
@@ -42,16 +43,6 @@ class Cli:
         return json.loads(proc.stdout)["data"]
 
 
-def _wait(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture
 def cli(tmp_path: Path) -> Any:
     c = Cli(tmp_path)
@@ -72,7 +63,7 @@ def test_daemon_lifecycle_stream_and_controls(cli: Cli) -> None:
     config = cli.json("daemon", "config", "--pool-size", "2", "--max-tasks-per-tick", "2")
     assert config["config"]["pool_size"] == 2
     assert sorted(config["changed"]) == ["max_tasks_per_tick", "pool_size"]
-    _wait(lambda: cli.json("daemon", "status")["pool_size"] == 2, 20, "config re-read")
+    wait_until(lambda: cli.json("daemon", "status")["pool_size"] == 2, 20, "config re-read")
     stream = subprocess.Popen(
         [
             sys.executable,
@@ -93,7 +84,7 @@ def test_daemon_lifecycle_stream_and_controls(cli: Cli) -> None:
         text=True,
         env=cli.env,
     )
-    _wait(  # the stream is subscribed before the work starts
+    wait_until(  # the stream is subscribed before the work starts
         lambda: cli.json("daemon", "status")["subscribers"]["workflow/event"] == 1, 60, "stream"
     )
     for n in range(3):
@@ -105,7 +96,7 @@ def test_daemon_lifecycle_stream_and_controls(cli: Cli) -> None:
     assert len(events) == 9
     assert {e["kind"] for e in events} == {"phase_completed"}
     assert {e["payload"]["phase_id"] for e in events} == {"phase-1", "phase-2", "phase-3"}
-    _wait(lambda: cli.json("queue", "stats")["completed"] == 3, 60, "three completed")
+    wait_until(lambda: cli.json("queue", "stats")["completed"] == 3, 60, "three completed")
     health = cli.json("daemon", "health")
     assert health["status"] in ("healthy", "degraded")
     assert cli.json("daemon", "pause")["runtime_paused"] is True
@@ -185,7 +176,7 @@ def test_nudge_daemon_wakes_a_running_daemon_and_is_silent_without_one(
     cli.json("daemon", "start", "--interval-secs", "60")
     before = cli.json("daemon", "status")["wakes"]
     assert nudge_daemon(cli.root, "test") is True
-    _wait(lambda: cli.json("daemon", "status")["wakes"] > before, 10, "a wake from the nudge")
+    wait_until(lambda: cli.json("daemon", "status")["wakes"] > before, 10, "a wake from the nudge")
 
 
 def test_start_after_a_killed_daemon_recovers_and_reports_the_new_pid(cli: Cli) -> None:
@@ -193,7 +184,7 @@ def test_start_after_a_killed_daemon_recovers_and_reports_the_new_pid(cli: Cli) 
 
     first = cli.json("daemon", "start")
     os.kill(first["pid"], signal.SIGKILL)  # leaves its pid file and socket file behind
-    _wait(lambda: cli.json("daemon", "status")["running"] is False, 10, "the kill to show")
+    wait_until(lambda: cli.json("daemon", "status")["running"] is False, 10, "the kill to show")
     assert cli.json("daemon", "status")["stale_pid_file"] is True
     second = cli.json("daemon", "start")
     assert second["started"] is True

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from animus_cli.testing import Invoke
+from animus_plugin_protocol.testing import wait_until
 from animus_protocol.paths import ScopePaths
 
 pytestmark = pytest.mark.timeout(120)
@@ -372,16 +373,6 @@ def _cli(root: Path, env: dict[str, str], *args: str) -> Any:
     return json.loads(proc.stdout)["data"]
 
 
-def _wait(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_follow_with_a_daemon_shows_phase_events_while_the_run_runs(project: Path) -> None:
     env = {
         **_env(project),
@@ -395,7 +386,7 @@ def test_follow_with_a_daemon_shows_phase_events_while_the_run_runs(project: Pat
     try:
         follower = Follower(project, env, "--json", "logs", "tail", "--follow", "--limit", "1")
         # Subscribed to the daemon's runner stream (and to its log) before any work starts.
-        _wait(
+        wait_until(
             lambda: _cli(project, env, "daemon", "status")["subscribers"]["workflow/event"] == 1,
             30,
             "the follower's subscription",
