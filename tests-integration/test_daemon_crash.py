@@ -51,8 +51,13 @@ def _active(project: WorkflowProject) -> list[Any]:
 
 
 def _in_build(project: WorkflowProject, run_id: str) -> bool:
+    """The build phase's agent session has started (its step is under way). Not just
+    ``phase_started``: a runner killed between that event and the step's start has begun
+    no side effect, and is rightly resumed even for a side-effecting phase."""
     return any(
-        e["kind"] == "phase_started" and e.get("phase_id") == "build"
+        e["kind"] == "phase_event"
+        and e.get("phase_id") == "build"
+        and (e.get("payload") or {}).get("type") == "started"
         for e in _events(project, run_id)
     )
 
