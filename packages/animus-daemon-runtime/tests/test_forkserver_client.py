@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -187,3 +188,38 @@ def test_a_warm_up_cancelled_mid_start_leaves_no_forkserver(tmp_path: Path) -> N
     assert len(seen) == 1
     assert left == []
     assert alive is False
+
+
+def test_health_says_when_fork_mode_was_given_up(tmp_path: Path) -> None:
+    """Two failed forkserver starts turn fork mode off: daemon/health names it (runs still
+    run, spawned, but each pays the runner's start-up again)."""
+    from _support import Project
+
+    from animus_daemon_runtime._control_methods import ControlMethods
+    from animus_daemon_runtime.daemon import Daemon, DaemonOptions
+
+    project = Project(tmp_path)
+    broken = tmp_path / "broken-runner"
+    broken.write_text("#!/bin/sh\nexit 3\n")
+    broken.chmod(0o755)
+
+    async def scenario() -> dict[str, Any]:
+        daemon = Daemon(project.root, DaemonOptions(env=project.env, control_socket=False))
+        daemon.pm.forkserver = ForkServer(
+            [str(broken)], stderr_path=tmp_path / "fs.log", env=project.env
+        )
+        daemon.pm.launch = "fork"
+        methods = ControlMethods(daemon, None)  # type: ignore[arg-type]
+        healthy = await methods.call(None, 1, "daemon/health", None)  # type: ignore[arg-type]
+        assert not any("forkserver" in r for r in healthy["degraded_reasons"])
+        for _ in range(2):
+            assert await daemon.pm.forkserver.warm() is False
+        report: dict[str, Any] = await methods.call(None, 2, "daemon/health", None)  # type: ignore[arg-type]
+        daemon.hub.close()
+        return report
+
+    report = asyncio.run(scenario())
+    reasons = [r for r in report["degraded_reasons"] if r.startswith("runner forkserver:")]
+    assert len(reasons) == 1
+    assert "fork mode off (spawning runners instead)" in reasons[0]
+    assert report["status"] == "degraded"

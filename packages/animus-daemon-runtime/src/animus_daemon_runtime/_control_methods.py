@@ -137,6 +137,10 @@ class ControlMethods:
         except AnimusError as exc:
             reasons.append(exc.message)
         reasons += [e for e in (d.config_error, d.workflow_config_error, d.last_error) if e]
+        forkserver = d.pm.forkserver
+        if forkserver is not None and forkserver.disabled_reason:
+            # Runs still run (spawned), each paying the runner's start-up again.
+            reasons.append(f"runner forkserver: {forkserver.disabled_reason}")
         plugins = await self._plugin_rows()
         for row in plugins:
             if row["status"] != "healthy":
