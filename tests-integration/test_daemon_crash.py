@@ -310,39 +310,45 @@ def test_a_runner_whose_daemon_died_before_recording_it_still_completes_its_entr
         hub.queue.enqueue_subject("task", task)
         (entry,) = hub.queue.lease(1, workflow_ids=["wf-orphan"])
         assert entry.workflow_id == "wf-orphan"
-    daemon = None if runner_first else Daemon(project)
-    if daemon is not None:  # it has recovered, holding the entry; its runner starts now
-        wait_until(lambda: _recovery_grace(project) == ["wf-orphan"], 30, "the launch grace")
-    runner = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "animus_workflow_runner.cli",
-            *("execute", "--project-root", str(project.root), "--task-id", task),
-            *("--run-id", "wf-orphan"),
-        ],
-        env=project.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    daemon: Daemon | None = None
+    runner: subprocess.Popen[bytes] | None = None
+
+    def entry_done() -> bool:
+        with project.hub() as hub:
+            return hub.queue.get(entry.entry_id).status == "completed"
+
     try:
+        if not runner_first:  # it recovers, holding the entry; its runner starts after
+            daemon = Daemon(project)
+            wait_until(lambda: _recovery_grace(project) == ["wf-orphan"], 30, "the grace")
+        runner = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "animus_workflow_runner.cli",
+                *("execute", "--project-root", str(project.root), "--task-id", task),
+                *("--run-id", "wf-orphan"),
+            ],
+            env=project.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         wait_until(lambda: _in_build(project, "wf-orphan"), 60, "the run's build phase")
         daemon = daemon or Daemon(project)
-        try:
-
-            def entry_done() -> bool:
-                with project.hub() as hub:
-                    return hub.queue.get(entry.entry_id).status == "completed"
-
-            wait_until(entry_done, 60, "the orphan's queue entry to complete")
-            with project.hub() as hub:
-                record = read_runner_record(hub.paths, "wf-orphan")
-                runs = hub.runs.list(limit=5).runs
-        finally:
-            daemon.stop()
+        wait_until(entry_done, 60, "the orphan's queue entry to complete")
+        with project.hub() as hub:
+            record = read_runner_record(hub.paths, "wf-orphan")
+            runs = hub.runs.list(limit=5).runs
     finally:
-        runner.wait(60)
+        if daemon is not None:
+            daemon.stop()
+        if runner is not None:
+            try:
+                runner.wait(60)
+            except subprocess.TimeoutExpired:
+                runner.kill()
+                runner.wait(10)
     assert record is not None
     assert record.entry_id == entry.entry_id
     assert [r.id for r in runs] == ["wf-orphan"]  # followed, not started again
