@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,9 +14,12 @@ from animus_plugin_protocol.provider import (
     DeferredFatal,
     ErrorEvent,
     FinalText,
+    ProviderPlugin,
+    annotate_run_failure,
     raise_if_cli_failed,
     stderr_tail,
 )
+from animus_plugin_protocol.testing import PluginClient
 
 
 def _response(exit_code: int, errors: list[str]) -> AgentRunResponse:
@@ -82,3 +88,67 @@ def test_failure_notifies_then_raises_run_failed(
     ((method, note),) = sent
     assert method == "agent/error"
     assert (note.session_id, note.message, note.recoverable) == ("run-1", expected, False)
+
+
+def test_annotate_run_failure_names_the_cli_and_carries_its_session() -> None:
+    failed = RpcError(-32603, "boom", category="run_failed", data={"exit_code": 2})
+    annotated = annotate_run_failure(failed, cli="gemini", cli_session_id="cli-7")
+    assert annotated.message == "gemini failed (exit code 2): boom"
+    assert annotated.data == {"exit_code": 2, "session_id": "cli-7"}
+    assert annotated.category == "run_failed"
+    bare = RpcError(-32603, "gone", category="run_failed", data=None)
+    assert annotate_run_failure(bare, cli="x", cli_session_id=None).message == "x failed: gone"
+    other = RpcError(-32602, "bad", category="invalid_params")
+    assert annotate_run_failure(other, cli="x", cli_session_id="s") is other
+
+
+_SUBCLASS_PLUGIN = """
+import os
+import sys
+from animus_plugin_protocol.provider import ProviderPlugin, FinalText
+
+class Echo(ProviderPlugin):
+    async def run_request(self, request, ctx, *, resume):
+        self.warn(ctx, "run-1", "setting X ignored")
+        return await self.run_cli(
+            request, ctx, [sys.executable, "-c", "print('done')"],
+            env={"PATH": "/usr/bin:/bin"}, session_id="run-1",
+            parse_line=lambda line: [FinalText(line)],
+        )
+
+if os.environ.get("WHICH") == "echo":
+    Echo("animus-echo", "1.0", "echo", env_required=[{"name": "ECHO_KEY"}]).main()
+else:
+    ProviderPlugin("animus-bare", "1.0", "neither build_command nor run_request").main()
+"""
+
+
+def test_run_cli_and_warn_serve_a_subclass_and_a_bare_plugin_answers_clearly(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "plugin.py"
+    script.write_text(_SUBCLASS_PLUGIN)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    echo = PluginClient([sys.executable, str(script)], env={**env, "WHICH": "echo"}, cwd=tmp_path)
+    try:
+        reply = echo.call("agent/run", {"prompt": "hi", "cwd": str(tmp_path)})
+        assert reply["result"]["output"] == "done"
+        assert reply["result"]["session_id"] == "run-1"
+        (warning,) = echo.notes_of("agent/error")
+        assert warning["message"] == "setting X ignored"
+        assert warning["recoverable"] is True
+    finally:
+        echo.close()
+    bare = PluginClient([sys.executable, str(script)], env=env, cwd=tmp_path)
+    try:
+        reply = bare.call("agent/run", {"prompt": "hi", "cwd": str(tmp_path)})
+        assert "has no build_command/parse_line" in reply["error"]["message"]
+    finally:
+        bare.close()
+
+
+def test_declared_env_comes_from_the_manifest() -> None:
+    plugin = ProviderPlugin(
+        "animus-x", "1.0", "x", env_required=["A_KEY", {"name": "B_URL", "sensitive": False}]
+    )
+    assert plugin.declared_env == frozenset({"A_KEY", "B_URL"})

@@ -6,12 +6,10 @@ import os
 from typing import Any
 
 from animus_plugin_protocol import AgentRunRequest, AgentRunResponse
-from animus_plugin_protocol.kinds.provider import NOTIFY_ERROR, AgentError
 from animus_plugin_protocol.provider import (
     DeferredFatal,
     ProviderPlugin,
     raise_if_cli_failed,
-    run_cli_session,
 )
 from animus_plugin_protocol.runtime import RequestContext
 
@@ -44,20 +42,9 @@ class CodexProvider(ProviderPlugin):
             PLUGIN_NAME,
             VERSION,
             "Codex (codex exec --json)",
-            build_command=self._unused_build_command,
-            parse_line=self._unused_parse_line,
             backend=BACKEND,
             env_required=ENV_REQUIRED,
         )
-        self.declared_env = frozenset(str(item["name"]) for item in ENV_REQUIRED)
-
-    @staticmethod
-    def _unused_build_command(request: AgentRunRequest, resume: bool) -> Any:
-        raise AssertionError("CodexProvider builds its launch in run_request")
-
-    @staticmethod
-    def _unused_parse_line(line: str) -> Any:
-        raise AssertionError("CodexProvider parses with a per-run CodexStreamParser")
 
     async def run_request(
         self, request: AgentRunRequest, ctx: RequestContext, *, resume: bool
@@ -69,27 +56,19 @@ class CodexProvider(ProviderPlugin):
         deferred = DeferredFatal(parser.parse_line)
         sid = launch.session_id
         if launch.ignored_env:
-            ctx.notify(
-                NOTIFY_ERROR,
-                AgentError(
-                    session_id=sid,
-                    message="request env not forwarded to codex (not allowlisted): "
-                    + ", ".join(launch.ignored_env),
-                    recoverable=True,
-                ),
+            self.warn(
+                ctx,
+                sid,
+                "request env not forwarded to codex (not allowlisted): "
+                + ", ".join(launch.ignored_env),
             )
-        response = await run_cli_session(
+        response = await self.run_cli(
+            request,
+            ctx,
             launch.argv,
-            cwd=request.cwd,
             env=launch.env,
             session_id=sid,
             parse_line=deferred.parse_line,
-            notify=ctx.notify,
-            backend=self.backend,
-            timeout_secs=request.timeout_secs or self.default_timeout_secs,
-            registry=self.sessions,
-            max_line_bytes=self.max_line_bytes,
-            kill_grace_secs=self.kill_grace_secs,
         )
         if deferred.fatal is None and parser.pending_error is not None:
             deferred.fatal = parser.pending_error  # an `error` the CLI ended on

@@ -6,11 +6,10 @@ import os
 from typing import Any
 
 from animus_plugin_protocol import AgentRunRequest, AgentRunResponse, RpcError
-from animus_plugin_protocol.kinds.provider import NOTIFY_ERROR, AgentError
 from animus_plugin_protocol.provider import (
     ProviderPlugin,
+    annotate_run_failure,
     raise_if_cli_failed,
-    run_cli_session,
 )
 from animus_plugin_protocol.runtime import RequestContext
 
@@ -59,20 +58,9 @@ class OpencodeProvider(ProviderPlugin):
             PLUGIN_NAME,
             VERSION,
             "OpenCode (opencode run --format json)",
-            build_command=self._unused_build_command,
-            parse_line=self._unused_parse_line,
             backend=BACKEND,
             env_required=ENV_REQUIRED,
         )
-        self.declared_env = frozenset(str(item["name"]) for item in ENV_REQUIRED)
-
-    @staticmethod
-    def _unused_build_command(request: AgentRunRequest, resume: bool) -> Any:
-        raise AssertionError("OpencodeProvider builds its launch in run_request")
-
-    @staticmethod
-    def _unused_parse_line(line: str) -> Any:
-        raise AssertionError("OpencodeProvider parses with a per-run OpencodeStreamParser")
 
     async def run_request(
         self, request: AgentRunRequest, ctx: RequestContext, *, resume: bool
@@ -83,23 +71,20 @@ class OpencodeProvider(ProviderPlugin):
         parser = OpencodeStreamParser(launch.mcp_servers)
         sid = launch.session_id
         for warning in launch.warnings:
-            ctx.notify(NOTIFY_ERROR, AgentError(session_id=sid, message=warning, recoverable=True))
+            self.warn(ctx, sid, warning)
         try:
-            response = await run_cli_session(
+            response = await self.run_cli(
+                request,
+                ctx,
                 launch.argv,
-                cwd=request.cwd,
                 env=launch.env,
                 session_id=sid,
                 parse_line=parser.parse_line,
-                notify=ctx.notify,
-                backend=self.backend,
-                timeout_secs=request.timeout_secs or self.default_timeout_secs,
-                registry=self.sessions,
-                max_line_bytes=self.max_line_bytes,
-                kill_grace_secs=self.kill_grace_secs,
             )
         except RpcError as exc:
-            raise _annotated(exc, parser) from None
+            raise annotate_run_failure(
+                exc, cli="opencode", cli_session_id=parser.session_id
+            ) from None
         raise_if_cli_failed(
             ctx.notify,
             cli="opencode",
@@ -124,18 +109,6 @@ class OpencodeProvider(ProviderPlugin):
                 "metadata": metadata,
             }
         )
-
-
-def _annotated(exc: RpcError, parser: OpencodeStreamParser) -> RpcError:
-    """A failed run's error names the exit code and carries the CLI's session id."""
-    if exc.category != "run_failed":
-        return exc
-    data = dict(exc.data) if isinstance(exc.data, dict) else {}
-    if parser.session_id:
-        data["session_id"] = parser.session_id
-    code = data.get("exit_code")
-    prefix = f"opencode failed (exit code {code})" if code is not None else "opencode failed"
-    return RpcError(exc.code, f"{prefix}: {exc.message}", category=exc.category, data=data)
 
 
 def main() -> None:

@@ -2,8 +2,9 @@
 
 A provider author supplies two functions: ``build_command(request, resume) -> (argv, env)``
 and ``parse_line(line) -> [events]``. `ProviderPlugin` wires ``agent/run``, ``agent/resume``
-and ``agent/cancel`` around them; `CliSession` / `run_cli_session` are the building blocks
-for plugins that need more control.
+and ``agent/cancel`` around them. A CLI that needs a per-run parser or launch state overrides
+``ProviderPlugin.run_request`` and runs its session with ``ProviderPlugin.run_cli``;
+`CliSession` / `run_cli_session` are the building blocks underneath.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from ._events import (
     ToolResult,
     tokens_from_metadata,
 )
-from ._failure import STDERR_TAIL_LINES, DeferredFatal, raise_if_cli_failed, stderr_tail
+from ._failure import (
+    STDERR_TAIL_LINES,
+    DeferredFatal,
+    annotate_run_failure,
+    raise_if_cli_failed,
+    stderr_tail,
+)
 from ._plugin import BuildCommand, ParseLine, ProviderPlugin
 from ._session import DEFAULT_MAX_LINE_BYTES, CliSession, SessionRegistry, run_cli_session
 
@@ -40,6 +47,7 @@ __all__ = [
     "Thinking",
     "ToolCall",
     "ToolResult",
+    "annotate_run_failure",
     "raise_if_cli_failed",
     "run_cli_session",
     "stderr_tail",

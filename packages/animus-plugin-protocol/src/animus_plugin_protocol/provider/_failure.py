@@ -18,7 +18,13 @@ from animus_plugin_protocol.kinds.provider import NOTIFY_ERROR, AgentError, Agen
 
 from ._events import CliEvent, ErrorEvent
 
-__all__ = ["STDERR_TAIL_LINES", "DeferredFatal", "raise_if_cli_failed", "stderr_tail"]
+__all__ = [
+    "STDERR_TAIL_LINES",
+    "DeferredFatal",
+    "annotate_run_failure",
+    "raise_if_cli_failed",
+    "stderr_tail",
+]
 
 STDERR_TAIL_LINES = 5
 
@@ -78,3 +84,16 @@ def raise_if_cli_failed(
             "session_id": cli_session_id or run_session_id,
         },
     )
+
+
+def annotate_run_failure(exc: RpcError, *, cli: str, cli_session_id: str | None) -> RpcError:
+    """A ``run_failed`` error from the session, named after the CLI with its exit code and
+    carrying the CLI's own session id (what a resume needs); other errors pass unchanged."""
+    if exc.category != "run_failed":
+        return exc
+    data = dict(exc.data) if isinstance(exc.data, dict) else {}
+    if cli_session_id:
+        data["session_id"] = cli_session_id
+    code = data.get("exit_code")
+    prefix = f"{cli} failed (exit code {code})" if code is not None else f"{cli} failed"
+    return RpcError(exc.code, f"{prefix}: {exc.message}", category=exc.category, data=data)

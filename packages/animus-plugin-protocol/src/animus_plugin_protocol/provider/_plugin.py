@@ -1,4 +1,6 @@
-"""`ProviderPlugin`: a provider plugin from two functions, ``build_command`` and ``parse_line``."""
+"""`ProviderPlugin`: a provider plugin from two functions, ``build_command`` and ``parse_line``,
+or (for a CLI that needs a per-run parser or launch state) a subclass overriding
+``run_request`` on top of `ProviderPlugin.run_cli` and `ProviderPlugin.warn`."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from animus_plugin_protocol.kinds.provider import (
     METHOD_CANCEL,
     METHOD_RESUME,
     METHOD_RUN,
+    NOTIFY_ERROR,
     AgentCancelParams,
     AgentCancelResult,
+    AgentError,
     AgentRunRequest,
     AgentRunResponse,
 )
@@ -43,8 +47,8 @@ class ProviderPlugin(Plugin):
         version: str,
         description: str,
         *,
-        build_command: BuildCommand,
-        parse_line: ParseLine,
+        build_command: BuildCommand | None = None,
+        parse_line: ParseLine | None = None,
         backend: str | None = None,
         default_timeout_secs: float | None = None,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
@@ -65,6 +69,8 @@ class ProviderPlugin(Plugin):
         )
         self.build_command = build_command
         self.parse_line = parse_line
+        # The variables the manifest declares (what a launch may pass on to the CLI).
+        self.declared_env = frozenset(r.name for r in self.env_required)
         self.backend = backend or f"{name}:cli"
         self.default_timeout_secs = default_timeout_secs
         self.max_line_bytes = max_line_bytes
@@ -92,6 +98,12 @@ class ProviderPlugin(Plugin):
         self, request: AgentRunRequest, ctx: RequestContext, *, resume: bool
     ) -> AgentRunResponse:
         """Build the command, run it as a session, and return the aggregated response."""
+        if self.build_command is None or self.parse_line is None:
+            raise RpcError.internal(
+                f"provider {self.name} has no build_command/parse_line and does not override "
+                "run_request",
+                category="session_start_failed",
+            )
         try:
             argv, overlay = self.build_command(request, resume)
         except RpcError:
@@ -106,17 +118,46 @@ class ProviderPlugin(Plugin):
                 env.pop(key, None)
             else:
                 env[key] = value
-        timeout = request.timeout_secs if request.timeout_secs else self.default_timeout_secs
-        return await run_cli_session(
+        return await self.run_cli(
+            request,
+            ctx,
             argv,
-            cwd=request.cwd,
             env=env,
             session_id=request.session_id or str(uuid.uuid4()),
             parse_line=self.parse_line,
+        )
+
+    async def run_cli(
+        self,
+        request: AgentRunRequest,
+        ctx: RequestContext,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        session_id: str,
+        parse_line: ParseLine,
+    ) -> AgentRunResponse:
+        """Run ``argv`` as this plugin's CLI session for ``request``: its cwd and timeout
+        (else the plugin's default), cancellable through ``agent/cancel``, events streamed
+        to the host through ``ctx``."""
+        return await run_cli_session(
+            argv,
+            cwd=request.cwd,
+            env=dict(env),
+            session_id=session_id,
+            parse_line=parse_line,
             notify=ctx.notify,
             backend=self.backend,
-            timeout_secs=timeout,
+            timeout_secs=request.timeout_secs or self.default_timeout_secs,
             registry=self.sessions,
             max_line_bytes=self.max_line_bytes,
             kill_grace_secs=self.kill_grace_secs,
+        )
+
+    @staticmethod
+    def warn(ctx: RequestContext, session_id: str, message: str) -> None:
+        """A recoverable ``agent/error`` for the run: something the operator should know
+        that does not stop it (an ignored setting, a non-fatal CLI complaint)."""
+        ctx.notify(
+            NOTIFY_ERROR, AgentError(session_id=session_id, message=message, recoverable=True)
         )
