@@ -17,6 +17,7 @@ from animus_plugin_protocol.provider import (
     ProviderPlugin,
     annotate_run_failure,
     raise_if_cli_failed,
+    resolve_cli_binary,
     stderr_tail,
 )
 from animus_plugin_protocol.testing import PluginClient
@@ -152,3 +153,22 @@ def test_declared_env_comes_from_the_manifest() -> None:
         "animus-x", "1.0", "x", env_required=["A_KEY", {"name": "B_URL", "sensitive": False}]
     )
     assert plugin.declared_env == frozenset({"A_KEY", "B_URL"})
+
+
+def test_resolve_cli_binary_override_path_and_clear_errors(tmp_path: Path) -> None:
+    exe = tmp_path / "bin" / "mycli"
+    exe.parent.mkdir()
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    kw = {"var": "MYCLI_BIN", "command": "mycli", "npm_package": "mycli-pkg"}
+    assert resolve_cli_binary({"MYCLI_BIN": str(exe)}, **kw) == str(exe)
+    assert resolve_cli_binary({"PATH": str(exe.parent)}, **kw) == str(exe)
+    with pytest.raises(RpcError) as bad:
+        resolve_cli_binary({"MYCLI_BIN": str(tmp_path / "nope")}, **kw)
+    assert bad.value.category == "session_start_failed"
+    assert f"MYCLI_BIN={tmp_path / 'nope'} is not an executable file" in bad.value.message
+    assert "npm package mycli-pkg" in bad.value.message
+    with pytest.raises(RpcError) as missing:
+        resolve_cli_binary({"PATH": str(tmp_path)}, **kw)
+    assert "the mycli CLI was not found on PATH" in missing.value.message
+    assert "npm install -g mycli-pkg" in missing.value.message

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from animus_plugin_protocol import AgentRunRequest, RpcError
+from animus_plugin_protocol.provider import resolve_cli_binary
 
 from ._mcp import normalize_mcp_servers, write_mcp_config
 
@@ -75,24 +75,9 @@ class ClaudeLaunch:
 
 def resolve_binary(environ: Mapping[str, str]) -> str:
     """``$CLAUDE_BIN`` (must be an executable file), else ``claude`` on ``PATH``."""
-    override = environ.get(BINARY_VAR)
-    if override:
-        path = Path(override)
-        if path.is_file() and os.access(path, os.X_OK):
-            return str(path)
-        raise RpcError.internal(
-            f"{BINARY_VAR}={override} is not an executable file; point {BINARY_VAR} at the "
-            "claude executable (npm package @anthropic-ai/claude-code)",
-            category="session_start_failed",
-        )
-    found = shutil.which("claude", path=environ.get("PATH", os.defpath))
-    if found is None:
-        raise RpcError.internal(
-            "the claude CLI was not found on PATH; install it (npm install -g "
-            f"@anthropic-ai/claude-code) or set {BINARY_VAR} to its path",
-            category="session_start_failed",
-        )
-    return found
+    return resolve_cli_binary(
+        environ, var=BINARY_VAR, command="claude", npm_package="@anthropic-ai/claude-code"
+    )
 
 
 def _truthy(value: Any) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from animus_plugin_protocol import AgentRunRequest, RpcError
+from animus_plugin_protocol.provider import resolve_cli_binary
 
 from ._toml import toml_document, toml_key, toml_value
 
@@ -60,24 +61,7 @@ class CodexLaunch:
 
 def resolve_binary(environ: Mapping[str, str]) -> str:
     """``$CODEX_BIN`` (must be an executable file), else ``codex`` on ``PATH``."""
-    override = environ.get(BINARY_VAR)
-    if override:
-        path = Path(override)
-        if path.is_file() and os.access(path, os.X_OK):
-            return str(path)
-        raise RpcError.internal(
-            f"{BINARY_VAR}={override} is not an executable file; point {BINARY_VAR} at the "
-            "codex executable (npm package @openai/codex)",
-            category="session_start_failed",
-        )
-    found = shutil.which("codex", path=environ.get("PATH", os.defpath))
-    if found is None:
-        raise RpcError.internal(
-            "the codex CLI was not found on PATH; install it (npm install -g @openai/codex) "
-            f"or set {BINARY_VAR} to its path",
-            category="session_start_failed",
-        )
-    return found
+    return resolve_cli_binary(environ, var=BINARY_VAR, command="codex", npm_package="@openai/codex")
 
 
 def permission_options(mode: str | None, extras: Mapping[str, Any]) -> tuple[str, str]:

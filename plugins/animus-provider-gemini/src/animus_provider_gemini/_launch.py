@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import tempfile
 import uuid
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from animus_plugin_protocol import AgentRunRequest, RpcError
+from animus_plugin_protocol.provider import resolve_cli_binary
 
 __all__ = [
     "APPROVAL_MODES",
@@ -65,24 +65,9 @@ class GeminiLaunch:
 
 def resolve_binary(environ: Mapping[str, str]) -> str:
     """``$GEMINI_BIN`` (must be an executable file), else ``gemini`` on ``PATH``."""
-    override = environ.get(BINARY_VAR)
-    if override:
-        path = Path(override)
-        if path.is_file() and os.access(path, os.X_OK):
-            return str(path)
-        raise RpcError.internal(
-            f"{BINARY_VAR}={override} is not an executable file; point {BINARY_VAR} at the "
-            "gemini executable (npm package @google/gemini-cli)",
-            category="session_start_failed",
-        )
-    found = shutil.which("gemini", path=environ.get("PATH", os.defpath))
-    if found is None:
-        raise RpcError.internal(
-            "the gemini CLI was not found on PATH; install it (npm install -g "
-            f"@google/gemini-cli) or set {BINARY_VAR} to its path",
-            category="session_start_failed",
-        )
-    return found
+    return resolve_cli_binary(
+        environ, var=BINARY_VAR, command="gemini", npm_package="@google/gemini-cli"
+    )
 
 
 def approval_args(mode: str | None) -> tuple[list[str], str | None]:

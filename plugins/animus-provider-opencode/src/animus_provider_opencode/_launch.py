@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from animus_plugin_protocol import AgentRunRequest, RpcError
+from animus_plugin_protocol.provider import resolve_cli_binary
 
 __all__ = [
     "BINARY_VAR",
@@ -54,24 +53,9 @@ class OpencodeLaunch:
 
 def resolve_binary(environ: Mapping[str, str]) -> str:
     """``$OPENCODE_BIN`` (must be an executable file), else ``opencode`` on ``PATH``."""
-    override = environ.get(BINARY_VAR)
-    if override:
-        path = Path(override)
-        if path.is_file() and os.access(path, os.X_OK):
-            return str(path)
-        raise RpcError.internal(
-            f"{BINARY_VAR}={override} is not an executable file; point {BINARY_VAR} at the "
-            "opencode executable (npm package opencode-ai)",
-            category="session_start_failed",
-        )
-    found = shutil.which("opencode", path=environ.get("PATH", os.defpath))
-    if found is None:
-        raise RpcError.internal(
-            "the opencode CLI was not found on PATH; install it (npm install -g opencode-ai) "
-            f"or set {BINARY_VAR} to its path",
-            category="session_start_failed",
-        )
-    return found
+    return resolve_cli_binary(
+        environ, var=BINARY_VAR, command="opencode", npm_package="opencode-ai"
+    )
 
 
 def permission_options(mode: str | None) -> tuple[list[str], dict[str, Any]]:

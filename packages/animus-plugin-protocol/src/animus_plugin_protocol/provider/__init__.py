@@ -9,6 +9,7 @@ and ``agent/cancel`` around them. A CLI that needs a per-run parser or launch st
 
 from __future__ import annotations
 
+from ._binary import resolve_cli_binary
 from ._events import (
     CliEvent,
     ErrorEvent,
@@ -49,6 +50,7 @@ __all__ = [
     "ToolResult",
     "annotate_run_failure",
     "raise_if_cli_failed",
+    "resolve_cli_binary",
     "run_cli_session",
     "stderr_tail",
     "tokens_from_metadata",
