@@ -218,8 +218,19 @@ def test_bad_requests_get_errors_and_the_server_keeps_serving(
     assert "malformed request" in server.read()["error"]
     server.send(b"[1, 2]\n")
     assert server.read()["error"] == "a request is a JSON object"
-    server.request(id=3, argv="execute")
-    assert server.read_until("id", 3)["error"].startswith("a request needs 'argv'")
+    good = {"argv": ["--version"], "cwd": str(tmp_path), "env": {}, "log": str(tmp_path / "v")}
+    bad = {
+        "argv": ("execute", "a request needs 'argv': a list of strings"),
+        "cwd": (None, "a request needs 'cwd': a non-empty path"),
+        "log": ("", "a request needs 'log': a non-empty path"),
+        "env": ({"A": 1}, "a request needs 'env': an object of strings"),
+    }
+    for n, (field, (value, message)) in enumerate(bad.items(), start=10):
+        request = {**good, field: value}
+        if value is None:
+            del request[field]
+        server.request(id=n, **request)
+        assert server.read_until("id", n)["error"] == message
     server.request(id=4, argv=["--version"], cwd=str(tmp_path), env={}, log=str(tmp_path / "v"))
     pid = server.read_until("id", 4)["pid"]
     assert server.read_until("exit", pid)["code"] == 0

@@ -131,10 +131,10 @@ def _child(request: dict[str, Any], keep: Sequence[int], ready_fd: int) -> int:
     for fd in (null, log):
         if fd > 2:
             os.close(fd)
-    os.chdir(str(request.get("cwd") or "/"))
+    os.chdir(request["cwd"])
     os.environ.clear()
-    os.environ.update({str(k): str(v) for k, v in dict(request.get("env") or {}).items()})
-    argv = [str(a) for a in request["argv"]]
+    os.environ.update(request["env"])
+    argv = list(request["argv"])
     sys.argv = ["animus-workflow-runner", *argv]
     from animus_workflow_runner.cli import main
 
@@ -150,6 +150,23 @@ def _child(request: dict[str, Any], keep: Sequence[int], ready_fd: int) -> int:
     with contextlib.suppress(Exception):
         sys.stderr.flush()
     return code
+
+
+def _request_problem(request: dict[str, Any]) -> str | None:
+    """What is wrong with a fork request (None: nothing). Every field is required: a child
+    must never inherit the forkserver's own directory or environment by omission."""
+    argv = request.get("argv")
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+        return "a request needs 'argv': a list of strings"
+    for key in ("cwd", "log"):
+        if not isinstance(request.get(key), str) or not request[key]:
+            return f"a request needs '{key}': a non-empty path"
+    env = request.get("env")
+    if not isinstance(env, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+    ):
+        return "a request needs 'env': an object of strings"
+    return None
 
 
 class _Server:
@@ -185,8 +202,9 @@ class _Server:
 
     def fork(self, request: dict[str, Any]) -> None:
         ident = request.get("id")
-        if not isinstance(request.get("argv"), list) or not request.get("log"):
-            self.send({"id": ident, "error": "a request needs 'argv' (a list) and 'log'"})
+        problem = _request_problem(request)
+        if problem is not None:
+            self.send({"id": ident, "error": problem})
             return
         sys.stdout.flush()
         sys.stderr.flush()
